@@ -1,0 +1,1 @@
+//! Myeloma plasma-cell rules.

@@ -1,0 +1,413 @@
+//! The parallel, thread-count-independent cell sweep (stage `update_cells`).
+//!
+//! Scheme (DESIGN.md §4): the lattice is cut into fixed tiles with a 2×2(×2) colouring
+//! ([`Tiling`]). Each step the colours are visited in an order shuffled by the step's own
+//! stream; the tiles of one colour run in parallel on the rayon pool. Inside a tile, the cells
+//! that were alive at the start of the step are visited once each in a shuffled order drawn
+//! from the tile's stream `(seed, CellSweep, step, tile)` — asynchronous update, as in
+//! sequential agent-based models. A [`Rule`] *decides* an [`Action`] for each cell; the sweep
+//! *applies* it at once, so later cells see earlier changes.
+//!
+//! Why this is deterministic: a cell reads and writes only its own site and its neighbours
+//! (reach 1). Same-colour tiles are a whole tile apart, so their read/write sets are disjoint
+//! and the outcome of a colour pass does not depend on which thread runs which tile or when.
+//! Colour passes are sequential. Random numbers are keyed by tile and step, never by thread.
+//!
+//! Reads: the lattice, the rule's inputs (fields, parameters). Writes: the lattice; returns a
+//! [`Tally`] of what happened.
+
+use rayon::prelude::*;
+
+use crate::cells::lattice::{CellKind, Lattice, step_tag};
+use crate::rng::{self, Purpose, Stream};
+use crate::space::geometry::Geometry;
+use crate::space::tiles::{Tile, Tiling};
+use rand::Rng;
+
+/// What a cell does this step. Returned by a [`Rule`], applied by the sweep.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Action<P> {
+    /// Nothing changes.
+    Stay,
+    /// The cell keeps its site and its payload becomes the given value (e.g. it ages).
+    Update(P),
+    /// The site empties.
+    Die,
+    /// A daughter with payload `daughter` is placed on the empty site `to`; the mother's payload
+    /// becomes `mother`.
+    Divide {
+        /// Empty neighbouring site receiving the daughter.
+        to: usize,
+        /// Mother's payload after division.
+        mother: P,
+        /// Daughter's payload.
+        daughter: P,
+    },
+    /// The cell moves to the empty neighbouring site `to`.
+    Move {
+        /// Empty neighbouring site.
+        to: usize,
+    },
+    /// The cell turns into another kind with a new payload (differentiation, fusion …).
+    Become {
+        /// New kind.
+        kind: CellKind,
+        /// New payload.
+        payload: P,
+    },
+    /// The cell stays and changes a non-cell neighbouring site (e.g. resorbs bone: `Bone` →
+    /// `Empty`; deposits bone: `Empty` → `Bone`).
+    Edit {
+        /// Neighbouring site to change.
+        at: usize,
+        /// What that site becomes.
+        kind: CellKind,
+    },
+}
+
+/// Counts of applied actions, summed over tiles.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Cells that acted.
+    pub acted: u64,
+    /// Divisions.
+    pub births: u64,
+    /// Deaths.
+    pub deaths: u64,
+    /// Moves.
+    pub moves: u64,
+    /// Kind changes of the acting cell.
+    pub becomes: u64,
+    /// Edits of neighbouring sites.
+    pub edits: u64,
+}
+
+impl Tally {
+    fn add(&mut self, o: &Tally) {
+        self.acted += o.acted;
+        self.births += o.births;
+        self.deaths += o.deaths;
+        self.moves += o.moves;
+        self.becomes += o.becomes;
+        self.edits += o.edits;
+    }
+}
+
+/// Cell behaviour: decides what the cell at a site does. Implementations hold read-only
+/// references to whatever they need (parameters, committed fields, drug effects).
+pub trait Rule: Sync {
+    /// Per-cell payload stored in the lattice.
+    type Payload: Copy + Default + Send + Sync;
+
+    /// Whether cells of this kind take part in the sweep (bone matrix and empty sites never do).
+    fn acts(&self, kind: u8) -> bool;
+
+    /// What the cell at `view.site` does this step.
+    fn decide(&self, view: &SiteView<'_, Self::Payload>, rng: &mut Stream)
+    -> Action<Self::Payload>;
+}
+
+/// Raw access to the lattice arrays, shared by the tasks of one colour pass.
+struct Shared<P> {
+    kind: *mut u8,
+    stamp: *mut u8,
+    payload: *mut P,
+    len: usize,
+}
+
+// SAFETY: the sweep hands a `Shared` to tasks that run concurrently only for tiles of one
+// colour. Each task reads and writes only its own tile plus a one-site halo, and same-colour
+// tiles are at least `MIN_TILE_EDGE` sites apart (checked by `Tiling`'s tests), so no two
+// concurrent tasks ever touch the same element.
+unsafe impl<P: Send> Send for Shared<P> {}
+unsafe impl<P: Send> Sync for Shared<P> {}
+
+impl<P: Copy> Shared<P> {
+    #[inline]
+    fn kind(&self, i: usize) -> u8 {
+        debug_assert!(i < self.len);
+        // SAFETY: `i` is a site index of this lattice (tile site or its neighbour), see above.
+        unsafe { *self.kind.add(i) }
+    }
+    #[inline]
+    fn stamp(&self, i: usize) -> u8 {
+        debug_assert!(i < self.len);
+        // SAFETY: as for `kind`.
+        unsafe { *self.stamp.add(i) }
+    }
+    #[inline]
+    fn payload(&self, i: usize) -> P {
+        debug_assert!(i < self.len);
+        // SAFETY: as for `kind`.
+        unsafe { *self.payload.add(i) }
+    }
+    #[inline]
+    fn set(&self, i: usize, kind: u8, stamp: u8, payload: P) {
+        debug_assert!(i < self.len);
+        // SAFETY: as for `kind`; this task is the only one touching site `i` in this pass.
+        unsafe {
+            *self.kind.add(i) = kind;
+            *self.stamp.add(i) = stamp;
+            *self.payload.add(i) = payload;
+        }
+    }
+    #[inline]
+    fn set_kind(&self, i: usize, kind: u8, stamp: u8) {
+        debug_assert!(i < self.len);
+        // SAFETY: as for `set`.
+        unsafe {
+            *self.kind.add(i) = kind;
+            *self.stamp.add(i) = stamp;
+        }
+    }
+}
+
+/// Read-only view of one cell and its neighbourhood, given to [`Rule::decide`].
+pub struct SiteView<'a, P> {
+    shared: &'a Shared<P>,
+    geom: &'a Geometry,
+    /// The acting cell's site index.
+    pub site: usize,
+    /// The acting cell's kind code.
+    pub kind: u8,
+    interior: bool,
+}
+
+impl<P: Copy> SiteView<'_, P> {
+    /// The acting cell's payload.
+    #[inline]
+    pub fn payload(&self) -> P {
+        self.shared.payload(self.site)
+    }
+
+    /// Kind code at a neighbouring site.
+    #[inline]
+    pub fn kind_at(&self, j: usize) -> u8 {
+        self.shared.kind(j)
+    }
+
+    /// Payload at a neighbouring site.
+    #[inline]
+    pub fn payload_at(&self, j: usize) -> P {
+        self.shared.payload(j)
+    }
+
+    /// Coordinates of the acting cell.
+    pub fn coords(&self) -> [usize; 3] {
+        self.geom.coords(self.site)
+    }
+
+    /// Writes the in-lattice neighbours into `out`, returning how many there are.
+    #[inline]
+    pub fn neighbours(&self, out: &mut [usize; 26]) -> usize {
+        if self.interior {
+            self.geom.neighbours_interior(self.site, out)
+        } else {
+            self.geom
+                .neighbours(self.site, self.geom.coords(self.site), out)
+        }
+    }
+
+    /// A uniformly chosen neighbour holding `kind`, or `None` if there is none.
+    #[inline]
+    pub fn random_neighbour_of(&self, kind: CellKind, rng: &mut Stream) -> Option<usize> {
+        let mut hood = [0usize; 26];
+        let n = self.neighbours(&mut hood);
+        let mut hits = [0usize; 26];
+        let mut m = 0;
+        for &j in &hood[..n] {
+            hits[m] = j;
+            m += (self.shared.kind(j) == kind as u8) as usize;
+        }
+        match m {
+            0 => None,
+            1 => Some(hits[0]),
+            _ => Some(hits[rng::below(rng.next_u64(), m as u32) as usize]),
+        }
+    }
+
+    /// Number of neighbours holding `kind`.
+    #[inline]
+    pub fn count_neighbours(&self, kind: CellKind) -> usize {
+        let mut hood = [0usize; 26];
+        let n = self.neighbours(&mut hood);
+        hood[..n]
+            .iter()
+            .filter(|&&j| self.shared.kind(j) == kind as u8)
+            .count()
+    }
+}
+
+/// Reusable per-tile buffers for the sweep (kept between steps: no allocation in the loop).
+pub struct Sweep {
+    tiling: Tiling,
+    /// For each colour, one (tile id, cell list, tally) per tile of that colour.
+    work: [Vec<TileWork>; 8],
+}
+
+struct TileWork {
+    tile: Tile,
+    cells: Vec<u32>,
+    tally: Tally,
+}
+
+impl Sweep {
+    /// Buffers for sweeping `tiling`.
+    pub fn new(tiling: Tiling) -> Self {
+        let mut work: [Vec<TileWork>; 8] = Default::default();
+        for (c, ids) in tiling.by_colour.iter().enumerate() {
+            work[c] = ids
+                .iter()
+                .map(|&id| TileWork {
+                    tile: tiling.tiles[id].clone(),
+                    cells: Vec::new(),
+                    tally: Tally::default(),
+                })
+                .collect();
+        }
+        Self { tiling, work }
+    }
+
+    /// The partition in use.
+    pub fn tiling(&self) -> &Tiling {
+        &self.tiling
+    }
+
+    /// One asynchronous sweep of every cell alive at the start of `step`.
+    pub fn run<R: Rule>(
+        &mut self,
+        lattice: &mut Lattice<R::Payload>,
+        geom: &Geometry,
+        rule: &R,
+        seed: u64,
+        step: u64,
+    ) -> Tally {
+        assert_eq!(
+            lattice.kind.len(),
+            geom.len(),
+            "lattice and geometry disagree in size"
+        );
+        let mut acts = [false; 256];
+        for (k, a) in acts.iter_mut().enumerate() {
+            *a = rule.acts(k as u8);
+        }
+        let tag = step_tag(step);
+        let shared = Shared {
+            kind: lattice.kind.as_mut_ptr(),
+            stamp: lattice.stamp.as_mut_ptr(),
+            payload: lattice.payload.as_mut_ptr(),
+            len: lattice.kind.len(),
+        };
+        let mut colours = self.tiling.used_colours();
+        let mut order_rng = rng::stream(seed, Purpose::ColourOrder, step, 0);
+        for i in (1..colours.len()).rev() {
+            let j = rng::below(order_rng.next_u64(), i as u32 + 1) as usize;
+            colours.swap(i, j);
+        }
+        let mut total = Tally::default();
+        for c in colours {
+            let shared = &shared;
+            self.work[c].par_iter_mut().for_each(|w| {
+                w.tally = Tally::default();
+                sweep_tile(w, shared, geom, rule, &acts, seed, step, tag);
+            });
+            for w in &self.work[c] {
+                total.add(&w.tally);
+            }
+        }
+        total
+    }
+}
+
+/// Visits the tile's cells in shuffled order, deciding and applying each action.
+#[allow(clippy::too_many_arguments)]
+fn sweep_tile<R: Rule>(
+    w: &mut TileWork,
+    lat: &Shared<R::Payload>,
+    geom: &Geometry,
+    rule: &R,
+    acts: &[bool; 256],
+    seed: u64,
+    step: u64,
+    tag: u8,
+) {
+    let tile = &w.tile;
+    w.cells.clear();
+    for z in tile.lo[2]..tile.hi[2] {
+        for y in tile.lo[1]..tile.hi[1] {
+            let row = geom.index(0, y, z);
+            for x in tile.lo[0]..tile.hi[0] {
+                let i = row + x;
+                if acts[lat.kind(i) as usize] && lat.stamp(i) != tag {
+                    w.cells.push(i as u32);
+                }
+            }
+        }
+    }
+    if w.cells.is_empty() {
+        return;
+    }
+    let mut rng = rng::stream(seed, Purpose::CellSweep, step, tile.id as u64);
+    for i in (1..w.cells.len()).rev() {
+        let j = rng::below(rng.next_u64(), i as u32 + 1) as usize;
+        w.cells.swap(i, j);
+    }
+    let tally = &mut w.tally;
+    for &s in &w.cells {
+        let s = s as usize;
+        let kind = lat.kind(s);
+        if !acts[kind as usize] || lat.stamp(s) == tag {
+            continue; // died, moved or was replaced earlier in this sweep
+        }
+        let view = SiteView {
+            shared: lat,
+            geom,
+            site: s,
+            kind,
+            interior: tile.interior,
+        };
+        tally.acted += 1;
+        match rule.decide(&view, &mut rng) {
+            Action::Stay => lat.set_kind(s, kind, tag),
+            Action::Update(p) => lat.set(s, kind, tag, p),
+            Action::Die => {
+                lat.set_kind(s, CellKind::Empty as u8, tag);
+                tally.deaths += 1;
+            }
+            Action::Divide {
+                to,
+                mother,
+                daughter,
+            } => {
+                debug_assert_eq!(
+                    lat.kind(to),
+                    CellKind::Empty as u8,
+                    "division into an occupied site"
+                );
+                lat.set(s, kind, tag, mother);
+                lat.set(to, kind, tag, daughter);
+                tally.births += 1;
+            }
+            Action::Move { to } => {
+                debug_assert_eq!(
+                    lat.kind(to),
+                    CellKind::Empty as u8,
+                    "move into an occupied site"
+                );
+                let p = lat.payload(s);
+                lat.set_kind(s, CellKind::Empty as u8, tag);
+                lat.set(to, kind, tag, p);
+                tally.moves += 1;
+            }
+            Action::Become { kind: k, payload } => {
+                lat.set(s, k as u8, tag, payload);
+                tally.becomes += 1;
+            }
+            Action::Edit { at, kind: k } => {
+                lat.set_kind(s, kind, tag);
+                lat.set_kind(at, k as u8, tag);
+                tally.edits += 1;
+            }
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Model state and the step pipeline.

@@ -1,0 +1,1 @@
+//! Observers: run directory, manifest, time series, events.
