@@ -1,1 +1,58 @@
-//! Observers: run directory, manifest, time series, events.
+//! Observers (stage `observe`): what a run writes. The model hands each recorded row and each
+//! event to an [`Observer`]; observers never change the model.
+//!
+//! Reads: model rows and events. Writes: whatever the observer implementation writes.
+
+/// Something that happened during a run, written to `events.csv` as `time_d,kind,detail`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    /// Step at which it happened.
+    pub step: u64,
+    /// Simulated time [d] (`step × dt`).
+    pub time_d: f64,
+    /// Short machine-readable kind (`start`, `extinction`, `dose`, `phase`, …).
+    pub kind: String,
+    /// Human-readable detail.
+    pub detail: String,
+}
+
+/// Receives recorded rows and events from the model.
+pub trait Observer {
+    /// A time-series row; `columns` is the same slice for every call of one run.
+    fn on_record(&mut self, columns: &[String], row: &[f64]) -> std::io::Result<()>;
+    /// An event.
+    fn on_event(&mut self, event: &Event) -> std::io::Result<()>;
+}
+
+/// An observer that keeps everything in memory (tests, benchmarks, embedding).
+#[derive(Clone, Debug, Default)]
+pub struct MemoryObserver {
+    /// Column names (set on the first row).
+    pub columns: Vec<String>,
+    /// Recorded rows.
+    pub rows: Vec<Vec<f64>>,
+    /// Events in order.
+    pub events: Vec<Event>,
+}
+
+impl Observer for MemoryObserver {
+    fn on_record(&mut self, columns: &[String], row: &[f64]) -> std::io::Result<()> {
+        if self.columns.is_empty() {
+            self.columns = columns.to_vec();
+        }
+        self.rows.push(row.to_vec());
+        Ok(())
+    }
+    fn on_event(&mut self, event: &Event) -> std::io::Result<()> {
+        self.events.push(event.clone());
+        Ok(())
+    }
+}
+
+impl MemoryObserver {
+    /// The values of one column, by name.
+    pub fn column(&self, name: &str) -> Option<Vec<f64>> {
+        let k = self.columns.iter().position(|c| c == name)?;
+        Some(self.rows.iter().map(|r| r[k]).collect())
+    }
+}
