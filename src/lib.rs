@@ -20,6 +20,7 @@
 //! keyed by purpose, step and tile ([`rng`]), so results do not depend on the thread count.
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod cells;
 pub mod engine;
 pub mod fields;

@@ -1,0 +1,156 @@
+//! BDD-lattice-v1, the reference throughput model (`shared/bench/REFERENCE_MODEL.md`): cells
+//! on an N×N closed lattice with a von Neumann neighbourhood die with probability d, else
+//! divide with probability b into a uniformly chosen empty neighbour; d rises from 0.01 to
+//! 0.05 for steps 100–199 ("drug on").
+//!
+//! It runs through the same [`Sweep`], [`Lattice`] and keyed RNG streams as the full model —
+//! not a separate kernel — so its throughput is the engine's throughput.
+//!
+//! Reads: its parameters. Writes: nothing but the returned [`BddResult`].
+
+use std::time::Instant;
+
+use rand::Rng;
+
+use crate::cells::lattice::{CellKind, Lattice};
+use crate::engine::sweep::{Action, Rule, SiteView, Sweep};
+use crate::rng::{Stream, threshold32};
+use crate::space::geometry::{Boundary, Geometry, Neighbourhood};
+use crate::space::tiles::Tiling;
+
+/// Birth probability per step.
+pub const BIRTH: f64 = 0.2;
+/// Death probability per step outside the drug window.
+pub const DEATH_OFF: f64 = 0.01;
+/// Death probability per step for 100 ≤ t < 200.
+pub const DEATH_ON: f64 = 0.05;
+
+/// Settings of one benchmark run.
+#[derive(Clone, Copy, Debug)]
+pub struct BddConfig {
+    /// Lattice edge N.
+    pub size: usize,
+    /// Steps (the reference uses 300).
+    pub steps: u64,
+    /// Master seed.
+    pub seed: u64,
+    /// Target tile edge of the parallel partition.
+    pub tile_edge: usize,
+}
+
+/// What one run measured.
+#[derive(Clone, Debug)]
+pub struct BddResult {
+    /// Σ over steps of cells alive at the step's start.
+    pub cell_updates: u64,
+    /// Wall time of the step loop [s] (set-up excluded).
+    pub seconds: f64,
+    /// Population after the last step.
+    pub final_population: u64,
+    /// Population at the start of each step, then the final one (`steps + 1` values).
+    pub population: Vec<u64>,
+}
+
+/// The BDD rule for one step.
+struct BddRule {
+    death: u64,
+    birth: u64,
+}
+
+impl Rule for BddRule {
+    type Payload = ();
+
+    #[inline]
+    fn acts(&self, kind: u8) -> bool {
+        kind == CellKind::Myeloma as u8
+    }
+
+    #[inline]
+    fn decide(&self, view: &SiteView<'_, ()>, rng: &mut Stream) -> Action<()> {
+        let draw = rng.next_u64();
+        if draw & 0xFFFF_FFFF < self.death {
+            return Action::Die;
+        }
+        if draw >> 32 < self.birth {
+            if let Some(to) = view.random_neighbour_of(CellKind::Empty, rng) {
+                return Action::Divide {
+                    to,
+                    mother: (),
+                    daughter: (),
+                };
+            }
+        }
+        Action::Stay
+    }
+}
+
+/// Number of cells in the reference starting disc: (x−c)² + (y−c)² ≤ 0.1·N²/π, c = ⌊N/2⌋.
+pub fn initial_disc(size: usize) -> Vec<usize> {
+    let c = (size / 2) as f64;
+    let r2 = 0.1 * (size * size) as f64 / std::f64::consts::PI;
+    let mut v = Vec::new();
+    for y in 0..size {
+        for x in 0..size {
+            let (dx, dy) = (x as f64 - c, y as f64 - c);
+            if dx * dx + dy * dy <= r2 {
+                v.push(x + size * y);
+            }
+        }
+    }
+    v
+}
+
+/// Runs BDD-lattice-v1 on the current rayon pool.
+pub fn run(cfg: &BddConfig) -> BddResult {
+    let geom = Geometry::new(
+        [cfg.size, cfg.size, 1],
+        10.0,
+        Boundary::Closed,
+        Neighbourhood::VonNeumann,
+    );
+    let mut lattice: Lattice<()> = Lattice::new(&geom);
+    for i in initial_disc(cfg.size) {
+        lattice.place(i, CellKind::Myeloma, ());
+    }
+    let mut sweep = Sweep::new(Tiling::new(&geom, cfg.tile_edge));
+    let birth = threshold32(BIRTH);
+    let mut population = Vec::with_capacity(cfg.steps as usize + 1);
+    let mut alive = lattice.count(CellKind::Myeloma) as u64;
+    let mut cell_updates = 0;
+    let t0 = Instant::now();
+    for t in 0..cfg.steps {
+        population.push(alive);
+        let d = if (100..200).contains(&t) {
+            DEATH_ON
+        } else {
+            DEATH_OFF
+        };
+        let rule = BddRule {
+            death: threshold32(d),
+            birth,
+        };
+        let tally = sweep.run(&mut lattice, &geom, &rule, cfg.seed, t);
+        cell_updates += tally.acted;
+        alive = alive + tally.births - tally.deaths;
+    }
+    let seconds = t0.elapsed().as_secs_f64();
+    population.push(alive);
+    BddResult {
+        cell_updates,
+        seconds,
+        final_population: alive,
+        population,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reference_disc_sizes() {
+        // REFERENCE_MODEL.md: 6 557 / 104 861 / 419 437 cells for N = 256 / 1024 / 2048.
+        assert_eq!(initial_disc(256).len(), 6_557);
+        assert_eq!(initial_disc(1024).len(), 104_861);
+    }
+}

@@ -1,0 +1,2 @@
+//! Benchmark models run through the engine's own lattice, RNG streams and parallel sweep.
+pub mod bdd;
