@@ -171,6 +171,8 @@ pub struct SiteView<'a, P> {
     /// The acting cell's kind code.
     pub kind: u8,
     interior: bool,
+    /// Index deltas of the neighbourhood (valid for interior sites).
+    deltas: &'a [isize],
 }
 
 impl<P: Copy> SiteView<'_, P> {
@@ -209,15 +211,37 @@ impl<P: Copy> SiteView<'_, P> {
     }
 
     /// A uniformly chosen neighbour holding `kind`, or `None` if there is none.
+    ///
+    /// Hot path: for interior sites the matches are collected as a bit mask over the offset
+    /// table (no scratch array to clear), and the chosen bit is found by popping set bits.
     #[inline]
     pub fn random_neighbour_of(&self, kind: CellKind, rng: &mut Stream) -> Option<usize> {
+        let want = kind as u8;
+        if self.interior {
+            let mut mask: u32 = 0;
+            for (k, &d) in self.deltas.iter().enumerate() {
+                let j = (self.site as isize + d) as usize;
+                mask |= ((self.shared.kind(j) == want) as u32) << k;
+            }
+            let m = mask.count_ones();
+            if m == 0 {
+                return None;
+            }
+            let mut pick = if m == 1 { 0 } else { rng::below(rng.next_u64(), m) };
+            while pick > 0 {
+                mask &= mask - 1;
+                pick -= 1;
+            }
+            let k = mask.trailing_zeros() as usize;
+            return Some((self.site as isize + self.deltas[k]) as usize);
+        }
         let mut hood = [0usize; 26];
-        let n = self.neighbours(&mut hood);
+        let n = self.geom.neighbours(self.site, self.geom.coords(self.site), &mut hood);
         let mut hits = [0usize; 26];
         let mut m = 0;
         for &j in &hood[..n] {
             hits[m] = j;
-            m += (self.shared.kind(j) == kind as u8) as usize;
+            m += (self.shared.kind(j) == want) as usize;
         }
         match m {
             0 => None,
@@ -352,7 +376,10 @@ fn sweep_tile<R: Rule>(
         let j = rng::below(rng.next_u64(), i as u32 + 1) as usize;
         w.cells.swap(i, j);
     }
-    let tally = &mut w.tally;
+    let deltas = geom.deltas();
+    // Counters live in locals: writes through the lattice pointers could alias a `&mut Tally`
+    // and force a store per cell.
+    let mut t = Tally::default();
     for &s in &w.cells {
         let s = s as usize;
         let kind = lat.kind(s);
@@ -365,14 +392,15 @@ fn sweep_tile<R: Rule>(
             site: s,
             kind,
             interior: tile.interior,
+            deltas,
         };
-        tally.acted += 1;
+        t.acted += 1;
         match rule.decide(&view, &mut rng) {
             Action::Stay => lat.set_kind(s, kind, tag),
             Action::Update(p) => lat.set(s, kind, tag, p),
             Action::Die => {
                 lat.set_kind(s, CellKind::Empty as u8, tag);
-                tally.deaths += 1;
+                t.deaths += 1;
             }
             Action::Divide {
                 to,
@@ -386,7 +414,7 @@ fn sweep_tile<R: Rule>(
                 );
                 lat.set(s, kind, tag, mother);
                 lat.set(to, kind, tag, daughter);
-                tally.births += 1;
+                t.births += 1;
             }
             Action::Move { to } => {
                 debug_assert_eq!(
@@ -397,17 +425,18 @@ fn sweep_tile<R: Rule>(
                 let p = lat.payload(s);
                 lat.set_kind(s, CellKind::Empty as u8, tag);
                 lat.set(to, kind, tag, p);
-                tally.moves += 1;
+                t.moves += 1;
             }
             Action::Become { kind: k, payload } => {
                 lat.set(s, k as u8, tag, payload);
-                tally.becomes += 1;
+                t.becomes += 1;
             }
             Action::Edit { at, kind: k } => {
                 lat.set_kind(s, kind, tag);
                 lat.set_kind(at, k as u8, tag);
-                tally.edits += 1;
+                t.edits += 1;
             }
         }
     }
+    w.tally = t;
 }

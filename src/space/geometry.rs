@@ -107,6 +107,11 @@ impl Geometry {
         &self.offsets
     }
 
+    /// Index deltas of the neighbourhood, matching [`Self::offsets`] (valid for interior sites).
+    pub fn deltas(&self) -> &[isize] {
+        &self.deltas
+    }
+
     /// Size of the neighbourhood.
     #[inline]
     pub fn hood_size(&self) -> usize {
