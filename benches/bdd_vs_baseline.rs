@@ -15,7 +15,10 @@ fn stats(v: &mut [f64]) -> (f64, f64, f64) {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     let mut runs = 5usize;
     let mut sizes = Vec::new();
     let mut it = args.iter();
@@ -29,16 +32,29 @@ fn main() {
     if sizes.is_empty() {
         sizes = vec![1024, 2048];
     }
-    let p1 = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
-    let p2 = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
-    println!("size  variant            min     median  max   (M cell-updates/s, {runs} alternating runs)");
+    let p1 = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let p2 = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    println!(
+        "size  variant            min     median  max   (M cell-updates/s, {runs} alternating runs)"
+    );
     for &n in &sizes {
         let (mut base, mut one, mut two) = (Vec::new(), Vec::new(), Vec::new());
         for r in 0..runs {
             let seed = 1 + r as u64;
             let b = bdd_baseline::run_baseline(n, 300, seed);
             base.push(b.cell_updates as f64 / b.seconds / 1e6);
-            let cfg = BddConfig { size: n, steps: 300, seed, tile_edge: 64 };
+            let cfg = BddConfig {
+                size: n,
+                steps: 300,
+                seed,
+                tile_edge: 64,
+            };
             let e1 = p1.install(|| bdd::run(&cfg));
             one.push(e1.cell_updates as f64 / e1.seconds / 1e6);
             let e2 = p2.install(|| bdd::run(&cfg));
@@ -48,9 +64,22 @@ fn main() {
         let b = stats(&mut base);
         let o = stats(&mut one);
         let t = stats(&mut two);
-        println!("{n:<5} baseline (1 thr)  {:7.1} {:7.1} {:7.1}", b.0, b.1, b.2);
-        println!("{n:<5} myelosim 1 thread {:7.1} {:7.1} {:7.1}", o.0, o.1, o.2);
-        println!("{n:<5} myelosim 2 thread {:7.1} {:7.1} {:7.1}", t.0, t.1, t.2);
-        println!("{n:<5} ratio 1 thr / baseline = {:.2}x, 2 thr / baseline = {:.2}x", o.1 / b.1, t.1 / b.1);
+        println!(
+            "{n:<5} baseline (1 thr)  {:7.1} {:7.1} {:7.1}",
+            b.0, b.1, b.2
+        );
+        println!(
+            "{n:<5} myelosim 1 thread {:7.1} {:7.1} {:7.1}",
+            o.0, o.1, o.2
+        );
+        println!(
+            "{n:<5} myelosim 2 thread {:7.1} {:7.1} {:7.1}",
+            t.0, t.1, t.2
+        );
+        println!(
+            "{n:<5} ratio 1 thr / baseline = {:.2}x, 2 thr / baseline = {:.2}x",
+            o.1 / b.1,
+            t.1 / b.1
+        );
     }
 }

@@ -129,6 +129,13 @@ impl<P: Copy> Shared<P> {
         // SAFETY: `i` is a site index of this lattice (tile site or its neighbour), see above.
         unsafe { *self.kind.add(i) }
     }
+    /// True if the eight kind bytes from `i` are all `Empty` (caller ensures `i + 8 ≤ len`).
+    #[inline]
+    fn word_is_empty(&self, i: usize) -> bool {
+        debug_assert!(i + 8 <= self.len);
+        // SAFETY: in bounds as above; unaligned read of bytes no other task writes now.
+        unsafe { (self.kind.add(i) as *const u64).read_unaligned() == 0 }
+    }
     #[inline]
     fn stamp(&self, i: usize) -> u8 {
         debug_assert!(i < self.len);
@@ -227,7 +234,11 @@ impl<P: Copy> SiteView<'_, P> {
             if m == 0 {
                 return None;
             }
-            let mut pick = if m == 1 { 0 } else { rng::below(rng.next_u64(), m) };
+            let mut pick = if m == 1 {
+                0
+            } else {
+                rng::below(rng.next_u64(), m)
+            };
             while pick > 0 {
                 mask &= mask - 1;
                 pick -= 1;
@@ -236,7 +247,9 @@ impl<P: Copy> SiteView<'_, P> {
             return Some((self.site as isize + self.deltas[k]) as usize);
         }
         let mut hood = [0usize; 26];
-        let n = self.geom.neighbours(self.site, self.geom.coords(self.site), &mut hood);
+        let n = self
+            .geom
+            .neighbours(self.site, self.geom.coords(self.site), &mut hood);
         let mut hits = [0usize; 26];
         let mut m = 0;
         for &j in &hood[..n] {
@@ -356,31 +369,53 @@ fn sweep_tile<R: Rule>(
     tag: u8,
 ) {
     let tile = &w.tile;
-    w.cells.clear();
+    // Gather the cells due to act: sites whose kind acts and whose stamp is not this step's.
+    // Branch-free append into a buffer sized for the whole tile; eight empty sites at a time
+    // are skipped with one word test (marrow outside a colony is mostly empty).
+    w.cells.resize(tile.len(), 0);
+    let mut n = 0usize;
+    let row_len = tile.hi[0] - tile.lo[0];
     for z in tile.lo[2]..tile.hi[2] {
         for y in tile.lo[1]..tile.hi[1] {
-            let row = geom.index(0, y, z);
-            for x in tile.lo[0]..tile.hi[0] {
-                let i = row + x;
-                if acts[lat.kind(i) as usize] && lat.stamp(i) != tag {
-                    w.cells.push(i as u32);
+            let start = geom.index(tile.lo[0], y, z);
+            let mut x = 0;
+            while x < row_len {
+                if x + 8 <= row_len && lat.word_is_empty(start + x) {
+                    x += 8;
+                    continue;
                 }
+                let i = start + x;
+                let due = acts[lat.kind(i) as usize] & (lat.stamp(i) != tag);
+                w.cells[n] = i as u32;
+                n += due as usize;
+                x += 1;
             }
         }
     }
-    if w.cells.is_empty() {
+    if n == 0 {
         return;
     }
     let mut rng = rng::stream(seed, Purpose::CellSweep, step, tile.id as u64);
-    for i in (1..w.cells.len()).rev() {
-        let j = rng::below(rng.next_u64(), i as u32 + 1) as usize;
-        w.cells.swap(i, j);
+    // Fisher–Yates, two 32-bit choices per 64-bit draw (Lemire multiply-shift on each half).
+    let cells = &mut w.cells[..n];
+    let mut i = n - 1;
+    while i >= 2 {
+        let r = rng.next_u64();
+        let j = ((r & 0xFFFF_FFFF) * (i as u64 + 1)) >> 32;
+        cells.swap(i, j as usize);
+        let j = ((r >> 32) * i as u64) >> 32;
+        cells.swap(i - 1, j as usize);
+        i -= 2;
+    }
+    if i == 1 {
+        let j = rng::below(rng.next_u64(), 2);
+        cells.swap(1, j as usize);
     }
     let deltas = geom.deltas();
     // Counters live in locals: writes through the lattice pointers could alias a `&mut Tally`
     // and force a store per cell.
     let mut t = Tally::default();
-    for &s in &w.cells {
+    for &s in &w.cells[..n] {
         let s = s as usize;
         let kind = lat.kind(s);
         if !acts[kind as usize] || lat.stamp(s) == tag {
