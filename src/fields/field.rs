@@ -1,52 +1,313 @@
-//! STUB — to be replaced: a diffusing field with source buffer, explicit and implicit solvers.
-use crate::scenario::types::FieldParams;
-use crate::space::geometry::Geometry;
+//! A diffusing, decaying signal on the lattice: concentrations, per-site source rates, the
+//! finite-volume face conductances, and the dispatch to the explicit or implicit solver.
+//!
+//! Reads: [`FieldParams`], the [`Geometry`] (dims, boundary, site size) and the per-site kind
+//! codes (bone matrix slows diffusion). Writes: its own concentration array (committed at the
+//! end of [`Field::advance`]) and its source array (filled by the `secrete` stage, consumed
+//! and zeroed by `advance`).
+//!
+//! ## Scheme
+//! Conservative finite volumes on the lattice: the flux through the face between neighbouring
+//! sites `i` and `j` is `D_ij·(c_j − c_i)/Δx` with `D_ij` the **harmonic mean** of the two
+//! site diffusivities (`D` in marrow, `D·bone_diffusion_factor` in bone). The harmonic mean is
+//! the exact series conductance of two half-cells (Patankar 1980, *Numerical Heat Transfer and
+//! Fluid Flow*, §4.2-3), so an interface with a no-flux bone site (factor 0) carries no flux,
+//! and because each face flux leaves one site and enters the other, mass is conserved to
+//! round-off. Closed edges are faces with zero conductance; periodic edges wrap.
+//!
+//! Face conductances (relative to `D`, so 1 in plain marrow) and the implicit factorisations
+//! are rebuilt only when the bone layout, the step or the parameters change; the bone layout
+//! is compared byte-wise each call (one pass over `kind`). `advance` never allocates.
+//!
+//! Reductions (`total`, `mean`) sum each x-row left to right and add the row sums in row
+//! order, so they do not depend on the thread count (DESIGN.md §4).
+
+use crate::cells::lattice::CellKind;
+use crate::scenario::types::{FieldParams, Solver};
+use crate::space::geometry::{Boundary, Geometry};
+
+use super::{explicit, implicit, stability};
+
+/// Everything the current coefficients were built from; a change triggers a rebuild.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Key {
+    dt_h: f64,
+    site_um: f64,
+    diffusion: f64,
+    decay: f64,
+    bone_factor: f64,
+    substeps: u32,
+    solver: Solver,
+}
+
+/// Solver-specific scratch.
+#[derive(Debug)]
+enum Scratch {
+    /// Explicit: the next-state buffer.
+    Explicit(Vec<f64>),
+    /// Implicit: per-axis line factorisations.
+    Implicit(Box<implicit::Factors>),
+}
 
 /// A diffusing, decaying signal on the lattice [nM].
+#[derive(Debug)]
 pub struct Field {
-    /// Parameters (internal units).
+    /// Parameters (internal units). Changing them is allowed between calls to
+    /// [`Field::advance`]; the coefficients are rebuilt on the next call.
     pub params: FieldParams,
     conc: Vec<f64>,
     source: Vec<f64>,
+    dims: [usize; 3],
+    periodic: bool,
+    /// Bone layout the face conductances were built for (1 = bone).
+    bone: Vec<u8>,
+    /// Relative face conductance between each site and its +axis neighbour (wrapping; zero
+    /// across a closed edge). Empty for an axis of length 1.
+    faces: [Vec<f64>; 3],
+    key: Option<Key>,
+    substeps: u32,
+    scratch: Scratch,
 }
 
 impl Field {
-    /// A field at its initial concentration.
+    /// A field at its initial concentration `params.initial_nm` everywhere, with no sources.
     pub fn new(params: FieldParams, geom: &Geometry) -> Self {
         let n = geom.len();
+        let dims = geom.dims;
+        let faces = std::array::from_fn(|a| {
+            if dims[a] > 1 {
+                vec![0.0; n]
+            } else {
+                Vec::new()
+            }
+        });
+        let scratch = new_scratch(params.solver, dims);
         Self {
             conc: vec![params.initial_nm; n],
             source: vec![0.0; n],
+            dims,
+            periodic: geom.boundary == Boundary::Periodic,
+            bone: vec![0; n],
+            faces,
+            key: None,
+            substeps: params.substeps.max(1),
+            scratch,
             params,
         }
     }
+
     /// Field name.
     pub fn name(&self) -> &str {
         &self.params.name
     }
-    /// Committed concentrations [nM].
+
+    /// Committed concentrations [nM], one per site (x fastest).
     pub fn conc(&self) -> &[f64] {
         &self.conc
     }
-    /// Source rates per site [nM/h]; cleared by `advance`.
+
+    /// Mutable concentrations [nM], for set-up and tests.
+    pub fn conc_mut(&mut self) -> &mut [f64] {
+        &mut self.conc
+    }
+
+    /// Source rates per site [nM/h], written by the `secrete` stage; consumed and zeroed by
+    /// [`Field::advance`].
     pub fn sources_mut(&mut self) -> &mut [f64] {
         &mut self.source
     }
-    /// Advances diffusion, decay and sources by `dt_h`; `kind` is the lattice occupancy (bone
-    /// sites diffuse `bone_diffusion_factor` times slower).
-    pub fn advance(&mut self, _geom: &Geometry, dt_h: f64, _kind: &[u8]) {
-        let k = self.params.decay_per_h;
-        for (c, s) in self.conc.iter_mut().zip(self.source.iter_mut()) {
-            *c = (*c + *s * dt_h) / (1.0 + k * dt_h);
-            *s = 0.0;
-        }
+
+    /// Sub-steps used by the last [`Field::advance`]: `params.substeps`, raised for the
+    /// explicit solver to [`stability::min_explicit_substeps`] if that is larger (validation
+    /// should have prevented it; raising keeps the scheme stable and non-negative rather than
+    /// letting it blow up).
+    pub fn effective_substeps(&self) -> u32 {
+        self.substeps
     }
+
+    /// Advances diffusion, decay and sources by `dt_h` hours in sub-steps, then commits.
+    ///
+    /// Sites whose `kind` is [`CellKind::Bone`] diffuse `params.bone_diffusion_factor` times
+    /// slower. Sources (nM/h) act throughout the step and are zeroed afterwards.
+    ///
+    /// # Panics
+    /// If `geom` or `kind` does not match the lattice the field was made for.
+    pub fn advance(&mut self, geom: &Geometry, dt_h: f64, kind: &[u8]) {
+        assert_eq!(
+            geom.dims, self.dims,
+            "field {}: lattice changed",
+            self.params.name
+        );
+        assert_eq!(
+            kind.len(),
+            self.conc.len(),
+            "field {}: kind length",
+            self.params.name
+        );
+        self.periodic = geom.boundary == Boundary::Periodic;
+        self.refresh(geom, dt_h, kind);
+        let n_sub = self.substeps;
+        let sub = dt_h / n_sub as f64;
+        let r = self.params.diffusion_um2_per_h * sub / (geom.site_um * geom.site_um);
+        let k = self.params.decay_per_h;
+        match &mut self.scratch {
+            Scratch::Explicit(next) => {
+                // Diffusion by FTCS, then decay and sources integrated exactly over the
+                // sub-step: c ← e·c* + φ·s with e = exp(−kΔt), φ = (1 − e)/k (→ Δt as k → 0).
+                let e = (-k * sub).exp();
+                let phi = if k > 0.0 {
+                    -(-k * sub).exp_m1() / k
+                } else {
+                    sub
+                };
+                for _ in 0..n_sub {
+                    explicit::step(
+                        self.dims,
+                        &self.faces,
+                        &self.conc,
+                        &self.source,
+                        next,
+                        explicit::Coeffs { r, e, phi },
+                    );
+                    std::mem::swap(&mut self.conc, next);
+                }
+            }
+            Scratch::Implicit(f) => {
+                for _ in 0..n_sub {
+                    f.substep(self.dims, &mut self.conc, &self.source, sub, k);
+                }
+            }
+        }
+        self.source.fill(0.0);
+    }
+
+    /// Rebuilds face conductances and factorisations if anything they depend on changed.
+    fn refresh(&mut self, geom: &Geometry, dt_h: f64, kind: &[u8]) {
+        let p = &self.params;
+        let substeps = match p.solver {
+            Solver::Explicit => p.substeps.max(stability::min_explicit_substeps(
+                p,
+                dt_h,
+                geom.site_um,
+                geom.spatial_dims(),
+            )),
+            Solver::Implicit => p.substeps.max(1),
+        };
+        let key = Key {
+            dt_h,
+            site_um: geom.site_um,
+            diffusion: p.diffusion_um2_per_h,
+            decay: p.decay_per_h,
+            bone_factor: p.bone_diffusion_factor,
+            substeps,
+            solver: p.solver,
+        };
+        let bone_code = CellKind::Bone as u8;
+        let mut changed = self.key != Some(key);
+        if !changed {
+            changed = kind
+                .iter()
+                .zip(&self.bone)
+                .any(|(&k, &b)| (k == bone_code) as u8 != b);
+        }
+        if !changed {
+            return;
+        }
+        for (b, &k) in self.bone.iter_mut().zip(kind) {
+            *b = (k == bone_code) as u8;
+        }
+        build_faces(
+            self.dims,
+            self.periodic,
+            &self.bone,
+            p.bone_diffusion_factor,
+            &mut self.faces,
+        );
+        let solver_matches = matches!(
+            (&self.scratch, p.solver),
+            (Scratch::Explicit(_), Solver::Explicit) | (Scratch::Implicit(_), Solver::Implicit)
+        );
+        if !solver_matches {
+            self.scratch = new_scratch(p.solver, self.dims);
+        }
+        if let Scratch::Implicit(f) = &mut self.scratch {
+            let r =
+                p.diffusion_um2_per_h * (dt_h / substeps as f64) / (geom.site_um * geom.site_um);
+            f.factor(self.dims, self.periodic, &self.faces, r);
+        }
+        self.substeps = substeps;
+        self.key = Some(key);
+    }
+
+    /// Sum of all concentrations [nM·sites], summed row by row in a fixed order.
+    pub fn total(&self) -> f64 {
+        let nx = self.dims[0];
+        self.conc
+            .chunks_exact(nx)
+            .map(|row| row.iter().sum::<f64>())
+            .fold(0.0, |acc, s| acc + s)
+    }
+
     /// Mean concentration [nM].
     pub fn mean(&self) -> f64 {
-        self.conc.iter().sum::<f64>() / self.conc.len() as f64
+        self.total() / self.conc.len() as f64
     }
-    /// Maximum concentration [nM].
+
+    /// Maximum concentration [nM] (0 for an all-zero field).
     pub fn max(&self) -> f64 {
-        self.conc.iter().cloned().fold(0.0, f64::max)
+        self.conc.iter().copied().fold(0.0, f64::max)
+    }
+}
+
+fn new_scratch(solver: Solver, dims: [usize; 3]) -> Scratch {
+    let n = dims[0] * dims[1] * dims[2];
+    match solver {
+        Solver::Explicit => Scratch::Explicit(vec![0.0; n]),
+        Solver::Implicit => Scratch::Implicit(Box::new(implicit::Factors::new(dims))),
+    }
+}
+
+/// Harmonic mean of two relative diffusivities (0 if either is 0).
+#[inline]
+fn harmonic(a: f64, b: f64) -> f64 {
+    if a + b > 0.0 {
+        2.0 * a * b / (a + b)
+    } else {
+        0.0
+    }
+}
+
+/// Fills the relative face conductances: `faces[a][i]` joins site `i` to its +axis neighbour
+/// (wrapping to 0 at the far edge); at a closed far edge it is 0.
+fn build_faces(
+    dims: [usize; 3],
+    periodic: bool,
+    bone: &[u8],
+    factor: f64,
+    faces: &mut [Vec<f64>; 3],
+) {
+    let [nx, ny, nz] = dims;
+    let w = |i: usize| if bone[i] != 0 { factor } else { 1.0 };
+    let strides = [1, nx, nx * ny];
+    for a in 0..3 {
+        if dims[a] == 1 {
+            continue;
+        }
+        let g = &mut faces[a];
+        for z in 0..nz {
+            for y in 0..ny {
+                for x in 0..nx {
+                    let i = x + nx * (y + ny * z);
+                    let pos = [x, y, z][a];
+                    g[i] = if pos + 1 < dims[a] {
+                        harmonic(w(i), w(i + strides[a]))
+                    } else if periodic {
+                        harmonic(w(i), w(i + strides[a] - dims[a] * strides[a]))
+                    } else {
+                        0.0
+                    };
+                }
+            }
+        }
     }
 }

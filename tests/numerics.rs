@@ -1,0 +1,396 @@
+//! Numerical checks of the diffusing fields against analytic solutions and invariants:
+//! Gaussian spread of a point mass (2D both solvers, 3D explicit), mass conservation (with
+//! bone sites), decay-only totals, the screened-Poisson steady state, the explicit stability
+//! guard, and thread-count independence.
+//!
+//! Reads: nothing on disk. Writes: nothing.
+
+use myelosim::cells::lattice::CellKind;
+use myelosim::fields::Field;
+use myelosim::fields::stability::{explicit_limit, min_explicit_substeps};
+use myelosim::scenario::types::{FieldParams, Solver};
+use myelosim::space::geometry::{Boundary, Geometry, Neighbourhood};
+use std::f64::consts::PI;
+
+const DX: f64 = 10.0;
+
+fn params(d: f64, k: f64, solver: Solver, substeps: u32, bone_factor: f64) -> FieldParams {
+    FieldParams {
+        name: "test".into(),
+        diffusion_um2_per_h: d,
+        decay_per_h: k,
+        solver,
+        substeps,
+        bone_diffusion_factor: bone_factor,
+        initial_nm: 0.0,
+        secretion_nm_per_h: vec![],
+    }
+}
+
+fn geom(dims: [usize; 3], b: Boundary) -> Geometry {
+    Geometry::new(dims, DX, b, Neighbourhood::VonNeumann)
+}
+
+/// Substeps for a solver: the explicit minimum, or `implicit` for the implicit solver.
+fn substeps(solver: Solver, d: f64, k: f64, dt: f64, dims: usize, implicit: u32) -> u32 {
+    match solver {
+        Solver::Explicit => min_explicit_substeps(&params(d, k, solver, 1, 1.0), dt, DX, dims),
+        Solver::Implicit => implicit,
+    }
+}
+
+/// Relative L2 error and relative peak error of a point mass spread for `t` hours vs the
+/// analytic free-space Green's function.
+fn gaussian_errors(dims: [usize; 3], solver: Solver, implicit_sub: u32) -> (f64, f64) {
+    let g = geom(dims, Boundary::Closed);
+    let d = 1000.0; // µm²/h
+    let (dt, steps) = (0.5, if g.is_3d() { 4 } else { 10 });
+    let n = substeps(solver, d, 0.0, dt, g.spatial_dims(), implicit_sub);
+    let mut f = Field::new(params(d, 0.0, solver, n, 1.0), &g);
+    let c = [dims[0] / 2, dims[1] / 2, dims[2] / 2];
+    f.conc_mut()[g.index(c[0], c[1], c[2])] = 1.0; // 1 nM in one site = mass dx^dims nM·µm^dims
+    let kind = vec![0u8; g.len()];
+    for _ in 0..steps {
+        f.advance(&g, dt, &kind);
+    }
+    let t = dt * steps as f64;
+    let dim = g.spatial_dims() as i32;
+    let mass = DX.powi(dim);
+    let (mut num, mut den, mut peak_num, mut peak) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
+    for (i, &v) in f.conc().iter().enumerate() {
+        assert!(v >= 0.0);
+        let q = g.coords(i);
+        let r2: f64 = (0..3)
+            .map(|a| ((q[a] as f64 - c[a] as f64) * DX).powi(2))
+            .sum();
+        let exact = mass / (4.0 * PI * d * t).powf(dim as f64 / 2.0) * (-r2 / (4.0 * d * t)).exp();
+        num += (v - exact).powi(2);
+        den += exact * exact;
+        if r2 == 0.0 {
+            peak_num = (v - exact).abs();
+            peak = exact;
+        }
+    }
+    ((num / den).sqrt(), peak_num / peak)
+}
+
+#[test]
+fn gaussian_spread_2d_explicit() {
+    let (l2, pk) = gaussian_errors([101, 101, 1], Solver::Explicit, 0);
+    eprintln!("2D explicit: relative L2 {l2:.2e}, peak {pk:.2e}");
+    assert!(l2 < 0.01 && pk < 0.01, "L2 {l2}, peak {pk}");
+}
+
+#[test]
+fn gaussian_spread_2d_implicit() {
+    // r = D·Δt/Δx² = 1000·0.125/100 = 1.25 per sub-step: beyond the explicit limit.
+    let (l2, pk) = gaussian_errors([101, 101, 1], Solver::Implicit, 4);
+    eprintln!("2D implicit (r = 1.25): relative L2 {l2:.2e}, peak {pk:.2e}");
+    assert!(l2 < 0.05 && pk < 0.05, "L2 {l2}, peak {pk}");
+}
+
+#[test]
+fn gaussian_spread_3d_explicit() {
+    let (l2, pk) = gaussian_errors([41, 41, 41], Solver::Explicit, 0);
+    eprintln!("3D explicit: relative L2 {l2:.2e}, peak {pk:.2e}");
+    assert!(l2 < 0.01 && pk < 0.01, "L2 {l2}, peak {pk}");
+}
+
+#[test]
+fn gaussian_spread_3d_implicit() {
+    let (l2, pk) = gaussian_errors([41, 41, 41], Solver::Implicit, 4);
+    eprintln!("3D implicit (r = 1.25): relative L2 {l2:.2e}, peak {pk:.2e}");
+    // LOD splitting error is O(Δt): measured 4.4% L2 / 8.6% peak at r = 1.25, σ ≈ 6 sites.
+    assert!(l2 < 0.06 && pk < 0.12, "L2 {l2}, peak {pk}");
+}
+
+/// A reproducible pseudo-random sequence in [0, 1) (no RNG dependency in tests).
+fn lcg(seed: &mut u64) -> f64 {
+    *seed = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (*seed >> 11) as f64 / (1u64 << 53) as f64
+}
+
+fn random_setup(g: &Geometry, bone_frac: f64, seed: u64) -> (Vec<f64>, Vec<u8>) {
+    let mut s = seed;
+    let conc = (0..g.len()).map(|_| lcg(&mut s) * 10.0).collect();
+    let kind = (0..g.len())
+        .map(|_| {
+            if lcg(&mut s) < bone_frac {
+                CellKind::Bone as u8
+            } else {
+                CellKind::Empty as u8
+            }
+        })
+        .collect();
+    (conc, kind)
+}
+
+#[test]
+fn mass_conserved_without_decay() {
+    for boundary in [Boundary::Closed, Boundary::Periodic] {
+        for dims in [[50, 40, 1], [14, 12, 10]] {
+            for solver in [Solver::Explicit, Solver::Implicit] {
+                for (bone_frac, factor) in [(0.0, 1.0), (0.3, 0.1), (0.3, 0.0)] {
+                    let g = geom(dims, boundary);
+                    let d = 2000.0;
+                    let n = substeps(solver, d, 0.0, 1.0, g.spatial_dims(), 3);
+                    let mut f = Field::new(params(d, 0.0, solver, n, factor), &g);
+                    let (c0, kind) = random_setup(&g, bone_frac, 42);
+                    f.conc_mut().copy_from_slice(&c0);
+                    let before = f.total();
+                    for _ in 0..300 {
+                        f.advance(&g, 1.0, &kind);
+                    }
+                    let rel = (f.total() - before).abs() / before;
+                    assert!(
+                        rel < 1e-9,
+                        "{boundary:?} {dims:?} {solver:?} bone {bone_frac}×{factor}: {rel:e}"
+                    );
+                    assert!(f.conc().iter().all(|&v| v >= 0.0));
+                    // It did diffuse: the field is much smoother than at the start.
+                    let spread = f.max() - f.conc().iter().copied().fold(f64::MAX, f64::min);
+                    if factor > 0.0 {
+                        assert!(spread < 5.0, "{spread}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn bone_with_zero_factor_blocks_flux() {
+    // A wall of bone (factor 0) across the lattice: nothing crosses it.
+    for solver in [Solver::Explicit, Solver::Implicit] {
+        let g = geom([30, 20, 1], Boundary::Closed);
+        let d = 2000.0;
+        let n = substeps(solver, d, 0.0, 1.0, 2, 3);
+        let mut f = Field::new(params(d, 0.0, solver, n, 0.0), &g);
+        let mut kind = vec![0u8; g.len()];
+        for y in 0..20 {
+            kind[g.index(15, y, 0)] = CellKind::Bone as u8;
+        }
+        f.conc_mut()[g.index(3, 10, 0)] = 100.0;
+        for _ in 0..50 {
+            f.advance(&g, 1.0, &kind);
+        }
+        let right: f64 = (0..g.len())
+            .filter(|&i| g.coords(i)[0] >= 15)
+            .map(|i| f.conc()[i])
+            .sum();
+        assert_eq!(right, 0.0, "{solver:?}");
+    }
+}
+
+#[test]
+fn decay_only_totals() {
+    let g = geom([30, 20, 1], Boundary::Closed);
+    let (d, k, dt, steps) = (500.0, 0.5, 1.0, 10);
+    for solver in [Solver::Explicit, Solver::Implicit] {
+        let n = substeps(solver, d, k, dt, 2, 4);
+        let mut p = params(d, k, solver, n, 1.0);
+        p.initial_nm = 2.0;
+        let mut f = Field::new(p, &g);
+        let kind = vec![0u8; g.len()];
+        let t0 = f.total();
+        for _ in 0..steps {
+            f.advance(&g, dt, &kind);
+        }
+        let expect = match solver {
+            Solver::Explicit => t0 * (-k * dt * steps as f64).exp(),
+            Solver::Implicit => t0 * (1.0 + k * dt / n as f64).powi(-(n as i32 * steps)),
+        };
+        let rel = (f.total() - expect).abs() / expect;
+        eprintln!("decay {solver:?}: n = {n}, relative error {rel:.1e}");
+        assert!(rel < 1e-12, "{solver:?}: {rel:e}");
+    }
+}
+
+#[test]
+fn sources_add_mass_at_their_rate() {
+    for solver in [Solver::Explicit, Solver::Implicit] {
+        let g = geom([20, 20, 1], Boundary::Closed);
+        let n = substeps(solver, 1000.0, 0.0, 1.0, 2, 2);
+        let mut f = Field::new(params(1000.0, 0.0, solver, n, 1.0), &g);
+        let kind = vec![0u8; g.len()];
+        for _ in 0..5 {
+            f.sources_mut()[g.index(10, 10, 0)] = 3.0; // nM/h
+            f.advance(&g, 2.0, &kind);
+            assert!(
+                f.sources_mut().iter().all(|&s| s == 0.0),
+                "sources consumed"
+            );
+        }
+        assert!((f.total() - 30.0).abs() < 1e-9, "{solver:?}: {}", f.total());
+    }
+}
+
+#[test]
+fn steady_state_matches_screened_poisson_length() {
+    let (d, k): (f64, f64) = (1000.0, 0.4); // √(D/k) = 50 µm = 5 sites
+    let ell = (d / k).sqrt() / DX;
+    for solver in [Solver::Explicit, Solver::Implicit] {
+        let g = geom([81, 81, 1], Boundary::Closed);
+        let n = substeps(solver, d, k, 1.0, 2, 4);
+        let mut f = Field::new(params(d, k, solver, n, 1.0), &g);
+        let kind = vec![0u8; g.len()];
+        let src = g.index(40, 40, 0);
+        let mut prev = vec![0.0; g.len()];
+        for step in 0..60 {
+            if step == 59 {
+                prev.copy_from_slice(f.conc());
+            }
+            f.sources_mut()[src] = 10.0;
+            f.advance(&g, 1.0, &kind);
+        }
+        // Steady: the last hour changed nothing measurable.
+        let change = f
+            .conc()
+            .iter()
+            .zip(&prev)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        assert!(change < 1e-6 * f.max(), "{solver:?} not steady: {change}");
+        // Monotone decrease along +x from the source.
+        let profile: Vec<f64> = (40..81).map(|x| f.conc()[g.index(x, 40, 0)]).collect();
+        assert!(profile.windows(2).all(|w| w[1] < w[0]), "{solver:?}");
+        // In 2D c ∝ K0(r/ℓ) ~ e^{−r/ℓ}/√r: fit ln(c·√r) against r over 2ℓ..5ℓ.
+        let (a, b) = ((2.0 * ell) as usize, (5.0 * ell) as usize);
+        let pts: Vec<(f64, f64)> = (a..=b)
+            .map(|r| (r as f64, (profile[r] * (r as f64).sqrt()).ln()))
+            .collect();
+        let m = pts.len() as f64;
+        let (sx, sy) = pts.iter().fold((0.0, 0.0), |s, p| (s.0 + p.0, s.1 + p.1));
+        let (mx, my) = (sx / m, sy / m);
+        let slope = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum::<f64>()
+            / pts.iter().map(|p| (p.0 - mx).powi(2)).sum::<f64>();
+        let fitted = -1.0 / slope;
+        eprintln!("steady {solver:?}: e-folding {fitted:.2} sites vs √(D/k) = {ell:.2}");
+        assert!(
+            (fitted / ell - 1.0).abs() < 0.2,
+            "{solver:?}: {fitted} vs {ell}"
+        );
+    }
+}
+
+#[test]
+fn stability_guard_is_tight() {
+    let limit = |dims: usize| explicit_limit(dims);
+    assert_eq!(limit(2), 0.25);
+    assert!((limit(3) - 1.0 / 6.0).abs() < 1e-15);
+    // RANKL/TGF-β of the Bishop model (13 µm²/s, 0.35/min), 6-min steps; then a
+    // decay-dominated case; then a bone factor > 1 (honoured as the maximum D).
+    let cases = [
+        (46_800.0, 21.0, 0.1, 1.0),
+        (100.0, 30.0, 1.0, 1.0),
+        (5_000.0, 0.1, 1.0, 1.0),
+        (5_000.0, 0.1, 1.0, 1.5),
+    ];
+    for (d, k, dt, bf) in cases {
+        for dims in [2, 3] {
+            let p = params(d, k, Solver::Explicit, 1, bf);
+            let n = min_explicit_substeps(&p, dt, DX, dims);
+            let ok = |n: u32| {
+                let sub = dt / n as f64;
+                d * bf.max(1.0) * sub / (DX * DX) <= 0.9 * limit(dims) && k * sub <= 0.5
+            };
+            assert!(n >= 2, "case needs sub-steps");
+            assert!(ok(n), "D={d} k={k} dims={dims}: n={n} violates");
+            assert!(
+                !ok(n - 1),
+                "D={d} k={k} dims={dims}: n-1={} also passes",
+                n - 1
+            );
+        }
+    }
+    // The Bishop-model case: 208 sub-steps per 6-min step in 2D.
+    let p = params(46_800.0, 21.0, Solver::Explicit, 1, 0.1);
+    assert_eq!(min_explicit_substeps(&p, 0.1, DX, 2), 208);
+}
+
+#[test]
+fn explicit_raises_too_few_substeps() {
+    let g = geom([20, 20, 1], Boundary::Closed);
+    let mut f = Field::new(params(10_000.0, 0.0, Solver::Explicit, 1, 1.0), &g);
+    f.conc_mut()[210] = 1.0;
+    f.advance(&g, 1.0, &vec![0u8; g.len()]);
+    assert_eq!(f.effective_substeps(), 445);
+    assert!(f.conc().iter().all(|&v| v >= 0.0));
+}
+
+fn run_threads(threads: usize, dims: [usize; 3], boundary: Boundary, solver: Solver) -> Vec<u64> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    pool.install(|| {
+        let g = geom(dims, boundary);
+        let d = 3000.0;
+        let n = substeps(solver, d, 0.2, 1.0, g.spatial_dims(), 3);
+        let mut f = Field::new(params(d, 0.2, solver, n, 0.1), &g);
+        let (c0, kind) = random_setup(&g, 0.2, 9);
+        f.conc_mut().copy_from_slice(&c0);
+        for step in 0..20 {
+            for (i, s) in f.sources_mut().iter_mut().enumerate() {
+                *s = ((i * 31 + step * 7) % 13) as f64;
+            }
+            f.advance(&g, 1.0, &kind);
+        }
+        let mut out: Vec<u64> = f.conc().iter().map(|v| v.to_bits()).collect();
+        out.push(f.total().to_bits());
+        out
+    })
+}
+
+#[test]
+fn thread_count_independent() {
+    for (dims, b) in [
+        ([160, 130, 1], Boundary::Closed),
+        ([160, 130, 1], Boundary::Periodic),
+        ([30, 24, 20], Boundary::Periodic),
+    ] {
+        for solver in [Solver::Explicit, Solver::Implicit] {
+            assert_eq!(
+                run_threads(1, dims, b, solver),
+                run_threads(2, dims, b, solver),
+                "{dims:?} {b:?} {solver:?}"
+            );
+        }
+    }
+}
+
+/// Timing of one advance on 200×200 (run with `--ignored --nocapture`).
+#[test]
+#[ignore]
+fn time_advance_200x200() {
+    let g = geom([200, 200, 1], Boundary::Periodic);
+    // Bishop-model TGF-β/RANKL: 13 µm²/s, 0.35/min, 6-min steps, bone factor 0.1.
+    let (d, k, dt) = (46_800.0, 21.0, 0.1);
+    let (_, kind) = random_setup(&g, 0.12, 3);
+    for (solver, n) in [
+        (
+            Solver::Explicit,
+            min_explicit_substeps(&params(d, k, Solver::Explicit, 1, 0.1), dt, DX, 2),
+        ),
+        (Solver::Implicit, 1),
+        (Solver::Implicit, 5),
+    ] {
+        let mut f = Field::new(params(d, k, solver, n, 0.1), &g);
+        f.advance(&g, dt, &kind);
+        let reps = if solver == Solver::Explicit { 20 } else { 200 };
+        let t = std::time::Instant::now();
+        for _ in 0..reps {
+            f.sources_mut()[20_100] = 1.0;
+            f.advance(&g, dt, &kind);
+        }
+        let per = t.elapsed().as_secs_f64() / reps as f64;
+        eprintln!(
+            "{solver:?} with {n} sub-steps: {:.3} ms per advance, {:.1} µs per sub-step ({} threads)",
+            per * 1e3,
+            per * 1e6 / n as f64,
+            rayon::current_num_threads()
+        );
+    }
+}
