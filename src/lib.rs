@@ -27,5 +27,6 @@ pub mod fields;
 pub mod model;
 pub mod observe;
 pub mod rng;
+pub mod run;
 pub mod scenario;
 pub mod space;

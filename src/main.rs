@@ -1,1 +1,181 @@
-fn main() {}
+//! The `myelosim` command line: parses arguments, calls the library, maps outcomes to exit
+//! codes. Nothing else lives here.
+//!
+//! Reads: argv, scenario files (via the library), Ctrl-C. Writes: the run directory path as
+//! the last stdout line of `run`; `check` reports on stdout; errors as one paragraph on stderr.
+//!
+//! Exit codes: 0 complete, 1 run failed, 2 bad input (scenario errors, unusable `--out`,
+//! usage errors), 130 interrupted by Ctrl-C (the shell convention 128 + SIGINT).
+
+use std::error::Error;
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use clap::{Args, Parser, Subcommand};
+use myelosim::observe::manifest::Status;
+use myelosim::run::{self, RunOptions};
+use myelosim::scenario::{self, Scenario, ScenarioError};
+
+/// Set by the Ctrl-C handler; the run stops cleanly between steps.
+static CANCEL: AtomicBool = AtomicBool::new(false);
+
+const EXIT_FAILED: u8 = 1;
+const EXIT_BAD_INPUT: u8 = 2;
+const EXIT_INTERRUPTED: u8 = 130;
+
+/// Agent-based simulator of multiple myeloma in the bone marrow.
+#[derive(Parser)]
+#[command(
+    name = "myelosim",
+    version,
+    about,
+    after_help = "Exit codes: 0 complete, 1 run failed, 2 bad input (scenario, options), \
+                  130 interrupted (Ctrl-C; outputs are flushed and the manifest says \
+                  \"interrupted\")."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a scenario; prints the run directory as the last line on stdout.
+    Run(RunArgs),
+    /// Validate a scenario and print its resolved settings and dimensionless numbers.
+    Check(CheckArgs),
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Scenario file (TOML); the built-in default scenario when omitted.
+    scenario: Option<PathBuf>,
+    /// Master seed (same as `--set run.seed=N`).
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// Worker threads [default: available parallelism]; results do not depend on it.
+    #[arg(long, value_name = "N")]
+    threads: Option<NonZeroUsize>,
+    /// Write outputs exactly into DIR (created if absent; refused if not empty).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Root of the default layout ROOT/<scenario-name>/<run-id>/.
+    #[arg(long, value_name = "ROOT", default_value = "output")]
+    output_root: PathBuf,
+    /// Override a scenario key, e.g. `--set myeloma.initial_cells=50` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// No progress bar and no summary line (the run directory is still printed).
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// Scenario file (TOML).
+    scenario: PathBuf,
+    /// Override a scenario key (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+}
+
+fn main() -> ExitCode {
+    // Usage errors exit 2 through clap (its default), help/version exit 0.
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run(a) => cmd_run(a),
+        Command::Check(a) => cmd_check(a),
+    }
+}
+
+fn load(path: Option<&PathBuf>, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+    match path {
+        Some(p) => scenario::load_file(p, overrides),
+        None => scenario::load_default(overrides),
+    }
+}
+
+fn cmd_run(a: RunArgs) -> ExitCode {
+    let mut overrides = a.set;
+    if let Some(seed) = a.seed {
+        overrides.push(format!("run.seed={seed}"));
+    }
+    let scenario = match load(a.scenario.as_ref(), &overrides) {
+        Ok(s) => s,
+        Err(e) => return report(&e, EXIT_BAD_INPUT),
+    };
+    if let Err(e) = ctrlc::set_handler(|| {
+        if CANCEL.swap(true, Ordering::SeqCst) {
+            // Second Ctrl-C: the user insists; stop now without flushing.
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
+        }
+        eprintln!("\nmyelosim: stopping after the current step (Ctrl-C again to abort)");
+    }) {
+        eprintln!("myelosim: warning: cannot install the Ctrl-C handler: {e}");
+    }
+    let opts = RunOptions {
+        threads: a.threads.map(NonZeroUsize::get),
+        out: a.out,
+        output_root: a.output_root,
+        quiet: a.quiet,
+    };
+    match run::run(&scenario, &opts, &CANCEL) {
+        Ok(s) => {
+            let interrupted = s.status == Status::Interrupted;
+            if interrupted {
+                eprintln!(
+                    "myelosim: interrupted after {} of {} steps ({} d simulated); outputs are complete up to there",
+                    s.steps_done, s.steps_planned, s.simulated_days
+                );
+            } else if !opts.quiet {
+                println!(
+                    "{}: {} steps ({} d simulated) on {} threads in {:.2} s",
+                    scenario.name, s.steps_done, s.simulated_days, s.threads, s.wall_seconds
+                );
+            }
+            println!("{}", s.dir.display());
+            ExitCode::from(if interrupted { EXIT_INTERRUPTED } else { 0 })
+        }
+        Err(e) => {
+            let code = if e.is_bad_input() {
+                EXIT_BAD_INPUT
+            } else {
+                EXIT_FAILED
+            };
+            let code = report(&e, code);
+            if let Some(dir) = e.run_dir() {
+                println!("{}", dir.display());
+            }
+            code
+        }
+    }
+}
+
+fn cmd_check(a: CheckArgs) -> ExitCode {
+    match scenario::load_file(&a.scenario, &a.set) {
+        Ok(s) => {
+            print!("{}", scenario::describe::describe(&s));
+            ExitCode::SUCCESS
+        }
+        Err(e) => report(&e, EXIT_BAD_INPUT),
+    }
+}
+
+/// Prints an error and its causes as one paragraph on stderr (skipping causes whose text the
+/// message already contains) and returns `code`.
+fn report(e: &dyn Error, code: u8) -> ExitCode {
+    let mut msg = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let t = c.to_string();
+        if !msg.contains(&t) {
+            msg.push_str(": ");
+            msg.push_str(&t);
+        }
+        cause = c.source();
+    }
+    eprintln!("myelosim: error: {msg}");
+    ExitCode::from(code)
+}

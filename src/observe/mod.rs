@@ -3,6 +3,11 @@
 //!
 //! Reads: model rows and events. Writes: whatever the observer implementation writes.
 
+pub mod csv_out;
+pub mod manifest;
+pub mod progress;
+pub mod run_dir;
+
 /// Something that happened during a run, written to `events.csv` as `time_d,kind,detail`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Event {
