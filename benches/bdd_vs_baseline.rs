@@ -20,6 +20,10 @@ fn main() {
         .filter(|a| a != "--bench")
         .collect();
     let mut runs = 5usize;
+    let tile: usize = std::env::var("BDD_TILE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64);
     let mut sizes = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -45,21 +49,24 @@ fn main() {
     );
     for &n in &sizes {
         let (mut base, mut one, mut two) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut pop_base, mut pop_engine) = (0.0, 0.0);
         for r in 0..runs {
             let seed = 1 + r as u64;
             let b = bdd_baseline::run_baseline(n, 300, seed);
             base.push(b.cell_updates as f64 / b.seconds / 1e6);
+            pop_base += b.final_population as f64 / runs as f64;
             let cfg = BddConfig {
                 size: n,
                 steps: 300,
                 seed,
-                tile_edge: 64,
+                tile_edge: tile,
             };
             let e1 = p1.install(|| bdd::run(&cfg));
             one.push(e1.cell_updates as f64 / e1.seconds / 1e6);
             let e2 = p2.install(|| bdd::run(&cfg));
             two.push(e2.cell_updates as f64 / e2.seconds / 1e6);
             assert_eq!(e1.population, e2.population, "thread counts disagree");
+            pop_engine += e1.final_population as f64 / runs as f64;
         }
         let b = stats(&mut base);
         let o = stats(&mut one);
@@ -76,6 +83,7 @@ fn main() {
             "{n:<5} myelosim 2 thread {:7.1} {:7.1} {:7.1}",
             t.0, t.1, t.2
         );
+        println!("{n:<5} mean final population: baseline {pop_base:.0}, myelosim {pop_engine:.0}");
         println!(
             "{n:<5} ratio 1 thr / baseline = {:.2}x, 2 thr / baseline = {:.2}x",
             o.1 / b.1,

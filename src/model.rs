@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use crate::cells::lattice::{CellKind, Lattice};
 use crate::cells::myeloma::{CellState, MyelomaRule};
-use crate::engine::sweep::{Sweep, Tally};
+use crate::engine::sweep::{KIND_SLOTS, Sweep, Tally};
 use crate::fields::Field;
 use crate::observe::{Event, Observer};
 use crate::rng::{self, Purpose};
@@ -82,6 +82,8 @@ pub struct Model {
     since_record: Tally,
     columns: Vec<String>,
     initial_bone_sites: usize,
+    /// Sites holding each kind code, kept exact from the sweep's tallies.
+    population: [u64; KIND_SLOTS],
     mm_alive: bool,
 }
 
@@ -138,7 +140,11 @@ impl Model {
             columns.push(format!("{}_max_nM", f.name()));
         }
         let rule = MyelomaRule::new(&s.myeloma, s.dt_h);
-        let mm_alive = lattice.count(CellKind::Myeloma) > 0;
+        let mut population = [0u64; KIND_SLOTS];
+        for &k in &lattice.kind {
+            population[k as usize] += 1;
+        }
+        let mm_alive = population[CellKind::Myeloma as usize] > 0;
         Ok(Self {
             geom,
             lattice,
@@ -151,6 +157,7 @@ impl Model {
             since_record: Tally::default(),
             columns,
             initial_bone_sites,
+            population,
             mm_alive,
             scenario: s,
         })
@@ -210,7 +217,7 @@ impl Model {
     pub fn begin(&mut self, obs: &mut dyn Observer) -> Result<(), ModelError> {
         let detail = format!(
             "{} myeloma cells, {} bone sites on {}x{}x{} sites",
-            self.lattice.count(CellKind::Myeloma),
+            self.count(CellKind::Myeloma),
             self.initial_bone_sites,
             self.geom.dims[0],
             self.geom.dims[1],
@@ -300,19 +307,23 @@ impl Model {
             self.scenario.seed,
             self.step,
         );
-        self.since_record.births += t.births;
-        self.since_record.deaths += t.deaths;
+        self.since_record.add(&t);
+        for (p, d) in self.population.iter_mut().zip(&t.net) {
+            *p = p
+                .checked_add_signed(*d)
+                .ok_or_else(|| ModelError::Numeric {
+                    step: self.step,
+                    what: "a cell population went negative".into(),
+                })?;
+        }
         Ok(())
     }
 
     /// Stage `assess`: detects run-level events (for now: extinction of the myeloma).
     fn assess(&mut self, events: &mut Vec<Event>) {
-        if self.mm_alive && self.since_record.deaths > 0 {
-            let n = self.lattice.count(CellKind::Myeloma);
-            if n == 0 {
-                self.mm_alive = false;
-                events.push(self.event("extinction", "no myeloma cells remain".into()));
-            }
+        if self.mm_alive && self.count(CellKind::Myeloma) == 0 {
+            self.mm_alive = false;
+            events.push(self.event("extinction", "no myeloma cells remain".into()));
         }
     }
 
@@ -325,13 +336,18 @@ impl Model {
         }
     }
 
+    /// Number of sites currently holding `kind` (exact; maintained from the sweep's tallies).
+    pub fn count(&self, kind: CellKind) -> u64 {
+        self.population[kind as usize]
+    }
+
     /// The current time-series row, matching [`Self::columns`].
     pub fn row(&self) -> Vec<f64> {
-        let bone = self.lattice.count(CellKind::Bone);
+        let bone = self.count(CellKind::Bone);
         let mut row = vec![
             self.time_d(),
             self.step as f64,
-            self.lattice.count(CellKind::Myeloma) as f64,
+            self.count(CellKind::Myeloma) as f64,
             self.since_record.births as f64,
             self.since_record.deaths as f64,
             bone as f64,

@@ -213,3 +213,63 @@ fn bdd_is_identical_across_thread_counts() {
     assert_eq!(a.population, b.population);
     assert_eq!(a.cell_updates, b.cell_updates);
 }
+
+#[test]
+fn three_d_runs_identically_on_one_and_two_threads() {
+    let mut s = bare_scenario(24, 6.0, 3);
+    s.space.dims = [24, 24, 24];
+    s.space.tile_edge = 8;
+    s.myeloma.initial_cells = 30;
+    s.myeloma.death_per_h = 0.01;
+    let (m1, o1) = run_in_memory(&s, 1);
+    let (m2, o2) = run_in_memory(&s, 2);
+    assert_eq!(o1.rows, o2.rows);
+    assert_eq!(m1.lattice().kind, m2.lattice().kind);
+    let mm = o1.column("mm_cells").unwrap();
+    assert!(mm.last().unwrap() > &40.0, "3D colony did not grow: {mm:?}");
+}
+
+#[test]
+fn tallied_population_matches_a_lattice_scan() {
+    let (m, _) = run_in_memory(&growing(21), 2);
+    assert_eq!(
+        m.count(CellKind::Myeloma),
+        m.lattice().count(CellKind::Myeloma) as u64
+    );
+    assert!(m.count(CellKind::Myeloma) > 0);
+}
+
+#[test]
+fn default_scenario_with_bone_and_fields_is_thread_count_independent() {
+    let set: Vec<String> = [
+        "space.nx=64",
+        "space.ny=48",
+        "run.duration_d=10",
+        "space.tile_sites=16",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let s = myelosim::scenario::load_default(&set).unwrap();
+    assert!(!s.fields.is_empty());
+    let (m1, o1) = run_in_memory(&s, 1);
+    let (m2, o2) = run_in_memory(&s, 2);
+    assert_eq!(o1.columns, o2.columns);
+    // Bitwise equality of every value, fields included.
+    let bits = |o: &MemoryObserver| -> Vec<Vec<u64>> {
+        o.rows
+            .iter()
+            .map(|r| r.iter().map(|v| v.to_bits()).collect())
+            .collect()
+    };
+    assert_eq!(bits(&o1), bits(&o2));
+    for (f1, f2) in m1.fields().iter().zip(m2.fields()) {
+        assert!(
+            f1.conc()
+                .iter()
+                .zip(f2.conc())
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+        );
+    }
+    assert!(o1.column("dkk1_mean_nM").unwrap().last().unwrap() > &0.0);
+}

@@ -80,16 +80,26 @@ pub struct Tally {
     pub becomes: u64,
     /// Edits of neighbouring sites.
     pub edits: u64,
+    /// Net change in the number of sites holding each kind (indexed by kind code), so callers
+    /// keep exact populations without rescanning the lattice.
+    pub net: [i64; KIND_SLOTS],
 }
 
+/// Kind codes tracked in [`Tally::net`] (every [`CellKind`] code is below this).
+pub const KIND_SLOTS: usize = 16;
+
 impl Tally {
-    fn add(&mut self, o: &Tally) {
+    /// Adds another tally to this one.
+    pub fn add(&mut self, o: &Tally) {
         self.acted += o.acted;
         self.births += o.births;
         self.deaths += o.deaths;
         self.moves += o.moves;
         self.becomes += o.becomes;
         self.edits += o.edits;
+        for (a, b) in self.net.iter_mut().zip(&o.net) {
+            *a += b;
+        }
     }
 }
 
@@ -436,6 +446,7 @@ fn sweep_tile<R: Rule>(
             Action::Die => {
                 lat.set_kind(s, CellKind::Empty as u8, tag);
                 t.deaths += 1;
+                t.net[kind as usize] -= 1;
             }
             Action::Divide {
                 to,
@@ -450,6 +461,7 @@ fn sweep_tile<R: Rule>(
                 lat.set(s, kind, tag, mother);
                 lat.set(to, kind, tag, daughter);
                 t.births += 1;
+                t.net[kind as usize] += 1;
             }
             Action::Move { to } => {
                 debug_assert_eq!(
@@ -465,11 +477,15 @@ fn sweep_tile<R: Rule>(
             Action::Become { kind: k, payload } => {
                 lat.set(s, k as u8, tag, payload);
                 t.becomes += 1;
+                t.net[kind as usize] -= 1;
+                t.net[k as usize] += 1;
             }
             Action::Edit { at, kind: k } => {
                 lat.set_kind(s, kind, tag);
+                t.net[lat.kind(at) as usize] -= 1;
                 lat.set_kind(at, k as u8, tag);
                 t.edits += 1;
+                t.net[k as usize] += 1;
             }
         }
     }
