@@ -20,6 +20,7 @@ fn main() {
         .filter(|a| a != "--bench")
         .collect();
     let mut runs = 5usize;
+    let mut only: Option<String> = None;
     let tile: usize = std::env::var("BDD_TILE")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -27,7 +28,9 @@ fn main() {
     let mut sizes = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
-        if a == "--runs" {
+        if a == "--only" {
+            only = it.next().cloned();
+        } else if a == "--runs" {
             runs = it.next().and_then(|v| v.parse().ok()).unwrap_or(5);
         } else if let Ok(n) = a.parse::<usize>() {
             sizes.push(n);
@@ -35,6 +38,25 @@ fn main() {
     }
     if sizes.is_empty() {
         sizes = vec![1024, 2048];
+    }
+    if let Some(which) = only {
+        // One run of one variant (for instruction counting under callgrind).
+        let n = sizes[0];
+        let (updates, pop) = if which == "baseline" {
+            let b = bdd_baseline::run_baseline(n, 300, 1);
+            (b.cell_updates, b.final_population)
+        } else {
+            let cfg = BddConfig {
+                size: n,
+                steps: 300,
+                seed: 1,
+                tile_edge: tile,
+            };
+            let r = bdd::run(&cfg);
+            (r.cell_updates, r.final_population)
+        };
+        println!("{which} N={n}: {updates} cell updates, final population {pop}");
+        return;
     }
     let p1 = rayon::ThreadPoolBuilder::new()
         .num_threads(1)

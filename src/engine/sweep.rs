@@ -139,12 +139,12 @@ impl<P: Copy> Shared<P> {
         // SAFETY: `i` is a site index of this lattice (tile site or its neighbour), see above.
         unsafe { *self.kind.add(i) }
     }
-    /// True if the eight kind bytes from `i` are all `Empty` (caller ensures `i + 8 ≤ len`).
+    /// The eight kind bytes from `i` as one little-endian word (caller ensures `i + 8 ≤ len`).
     #[inline]
-    fn word_is_empty(&self, i: usize) -> bool {
+    fn word(&self, i: usize) -> u64 {
         debug_assert!(i + 8 <= self.len);
         // SAFETY: in bounds as above; unaligned read of bytes no other task writes now.
-        unsafe { (self.kind.add(i) as *const u64).read_unaligned() == 0 }
+        u64::from_le(unsafe { (self.kind.add(i) as *const u64).read_unaligned() })
     }
     #[inline]
     fn stamp(&self, i: usize) -> u8 {
@@ -235,11 +235,14 @@ impl<P: Copy> SiteView<'_, P> {
     pub fn random_neighbour_of(&self, kind: CellKind, rng: &mut Stream) -> Option<usize> {
         let want = kind as u8;
         if self.interior {
-            let mut mask: u32 = 0;
-            for (k, &d) in self.deltas.iter().enumerate() {
-                let j = (self.site as isize + d) as usize;
-                mask |= ((self.shared.kind(j) == want) as u32) << k;
-            }
+            // Fixed-size copies let the compiler unroll the common neighbourhoods.
+            let mut mask = match self.deltas.len() {
+                4 => self.match_mask::<4>(want),
+                6 => self.match_mask::<6>(want),
+                8 => self.match_mask::<8>(want),
+                26 => self.match_mask::<26>(want),
+                _ => unreachable!("neighbourhoods have 4, 6, 8 or 26 sites"),
+            };
             let m = mask.count_ones();
             if m == 0 {
                 return None;
@@ -271,6 +274,18 @@ impl<P: Copy> SiteView<'_, P> {
             1 => Some(hits[0]),
             _ => Some(hits[rng::below(rng.next_u64(), m as u32) as usize]),
         }
+    }
+
+    /// Bit k is set where the k-th interior neighbour holds kind code `want`.
+    #[inline(always)]
+    fn match_mask<const N: usize>(&self, want: u8) -> u32 {
+        let deltas: &[isize; N] = self.deltas.try_into().expect("neighbourhood size");
+        let mut mask = 0u32;
+        for (k, &d) in deltas.iter().enumerate() {
+            let j = (self.site as isize + d) as usize;
+            mask |= ((self.shared.kind(j) == want) as u32) << k;
+        }
+        mask
     }
 
     /// Number of neighbours holding `kind`.
@@ -366,6 +381,14 @@ impl Sweep {
     }
 }
 
+/// Bit 7 of each byte of the result is set where that byte of `w` is non-zero (exact: no
+/// carries between bytes; Mycroft's zero-byte trick inverted).
+#[inline]
+fn nonzero_bytes(w: u64) -> u64 {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    (((w & LOW7) + LOW7) | w) & !LOW7
+}
+
 /// Visits the tile's cells in shuffled order, deciding and applying each action.
 #[allow(clippy::too_many_arguments)]
 fn sweep_tile<R: Rule>(
@@ -389,16 +412,22 @@ fn sweep_tile<R: Rule>(
         for y in tile.lo[1]..tile.hi[1] {
             let start = geom.index(tile.lo[0], y, z);
             let mut x = 0;
-            while x < row_len {
-                if x + 8 <= row_len && lat.word_is_empty(start + x) {
-                    x += 8;
-                    continue;
+            // Whole words of eight sites: visit only the non-empty bytes.
+            while x + 8 <= row_len {
+                let mut occupied = nonzero_bytes(lat.word(start + x));
+                while occupied != 0 {
+                    let i = start + x + (occupied.trailing_zeros() / 8) as usize;
+                    let due = acts[lat.kind(i) as usize] & (lat.stamp(i) != tag);
+                    w.cells[n] = i as u32;
+                    n += due as usize;
+                    occupied &= occupied - 1;
                 }
-                let i = start + x;
+                x += 8;
+            }
+            for i in start + x..start + row_len {
                 let due = acts[lat.kind(i) as usize] & (lat.stamp(i) != tag);
                 w.cells[n] = i as u32;
                 n += due as usize;
-                x += 1;
             }
         }
     }
@@ -490,4 +519,28 @@ fn sweep_tile<R: Rule>(
         }
     }
     w.tally = t;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nonzero_bytes;
+
+    #[test]
+    fn nonzero_byte_mask_is_exact() {
+        for w in [
+            0u64,
+            1,
+            0x80,
+            0xFF00,
+            0x0100_0000_0000_0000,
+            u64::MAX,
+            0x0201_0080_7F00_FF01,
+        ] {
+            let expect: u64 = (0..8)
+                .filter(|b| (w >> (8 * b)) & 0xFF != 0)
+                .map(|b| 0x80u64 << (8 * b))
+                .sum();
+            assert_eq!(nonzero_bytes(w), expect, "{w:#x}");
+        }
+    }
 }
