@@ -51,6 +51,7 @@ fn main() {
                 steps: 300,
                 seed: 1,
                 tile_edge: tile,
+                three_d: false,
             };
             let r = bdd::run(&cfg);
             (r.cell_updates, r.final_population)
@@ -82,6 +83,7 @@ fn main() {
                 steps: 300,
                 seed,
                 tile_edge: tile,
+                three_d: false,
             };
             let e1 = p1.install(|| bdd::run(&cfg));
             one.push(e1.cell_updates as f64 / e1.seconds / 1e6);

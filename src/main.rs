@@ -14,6 +14,8 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Args, Parser, Subcommand};
+use myelosim::bench::bdd::BddConfig;
+use myelosim::bench::report::{bench_bdd, bench_model};
 use myelosim::observe::manifest::Status;
 use myelosim::run::{self, RunOptions};
 use myelosim::scenario::{self, Scenario, ScenarioError};
@@ -46,6 +48,57 @@ enum Command {
     Run(RunArgs),
     /// Validate a scenario and print its resolved settings and dimensionless numbers.
     Check(CheckArgs),
+    /// Measure throughput: the BDD-lattice-v1 reference model or a full-model scenario.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// BDD-lattice-v1 (shared/bench/REFERENCE_MODEL.md) through the engine's own sweep.
+    Bdd(BddArgs),
+    /// Time a full-model scenario: site-steps/s, simulated days/s, time per stage.
+    Model(BenchModelArgs),
+}
+
+#[derive(Args)]
+struct BddArgs {
+    /// Lattice edge N (N×N sites).
+    #[arg(long, default_value_t = 1024)]
+    size: usize,
+    /// Worker threads; results are identical for any count.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Steps (the reference uses 300).
+    #[arg(long, default_value_t = 300)]
+    steps: u64,
+    /// Master seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Tile edge of the fixed parallel partition [sites].
+    #[arg(long, default_value_t = 64)]
+    tile: usize,
+    /// Run the 3D variant (N×N×N sites, 6 neighbours; not part of the reference).
+    #[arg(long)]
+    three_d: bool,
+    /// Print one JSON object as the last line.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct BenchModelArgs {
+    /// Scenario file; the built-in default when omitted.
+    scenario: Option<PathBuf>,
+    /// Worker threads.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Override a scenario key (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Print one JSON object as the last line.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -87,7 +140,82 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Run(a) => cmd_run(a),
         Command::Check(a) => cmd_check(a),
+        Command::Bench(BenchCommand::Bdd(a)) => cmd_bench_bdd(a),
+        Command::Bench(BenchCommand::Model(a)) => cmd_bench_model(a),
     }
+}
+
+fn cmd_bench_bdd(a: BddArgs) -> ExitCode {
+    if a.size < 8 || a.threads == 0 || a.tile < 3 {
+        eprintln!("myelosim: bench bdd needs --size ≥ 8, --threads ≥ 1 and --tile ≥ 3");
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
+    let cfg = BddConfig {
+        size: a.size,
+        steps: a.steps,
+        seed: a.seed,
+        tile_edge: a.tile,
+        three_d: a.three_d,
+    };
+    let r = match bench_bdd(&cfg, a.threads) {
+        Ok(r) => r,
+        Err(e) => return report(&e, EXIT_FAILED),
+    };
+    println!(
+        "BDD-lattice-v1 N={} threads={} steps={}: {} cell-updates in {:.3} s = {:.1} M cell-updates/s; \
+         population t=100 {}, t=150 {}, final {}; peak RSS {}",
+        r.size,
+        r.threads,
+        r.steps,
+        r.cell_updates,
+        r.seconds,
+        r.mcups,
+        r.population_t100,
+        r.population_t150,
+        r.final_population,
+        r.peak_rss_mib
+            .map_or("n/a".to_string(), |m| format!("{m:.1} MiB"))
+    );
+    if a.json {
+        println!("{}", serde_json::to_string(&r).expect("report serialises"));
+    }
+    ExitCode::SUCCESS
+}
+
+fn cmd_bench_model(a: BenchModelArgs) -> ExitCode {
+    if a.threads == 0 {
+        eprintln!("myelosim: bench model needs --threads ≥ 1");
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
+    let s = match load(a.scenario.as_ref(), &a.set) {
+        Ok(s) => s,
+        Err(e) => return report(&e, EXIT_BAD_INPUT),
+    };
+    let r = match bench_model(&s, a.threads) {
+        Ok(r) => r,
+        Err(e) => return report(&e, EXIT_FAILED),
+    };
+    println!(
+        "{}: {} sites × {} steps ({:.0} d) on {} threads in {:.2} s (+{:.2} s set-up): \
+         {:.3e} site-steps/s, {:.1} simulated days/s",
+        r.scenario,
+        r.sites,
+        r.steps,
+        r.simulated_days,
+        r.threads,
+        r.seconds,
+        r.setup_seconds,
+        r.site_steps_per_second,
+        r.simulated_days_per_second
+    );
+    println!("{:<26} {:>10} {:>14}", "stage", "seconds", "ns/site-step");
+    for ((name, secs), (_, ns)) in r.stage_seconds.iter().zip(&r.stage_ns_per_site_step) {
+        println!("{name:<26} {secs:>10.3} {ns:>14.2}");
+    }
+    if a.json {
+        println!("{}", serde_json::to_string(&r).expect("report serialises"));
+    }
+    ExitCode::SUCCESS
 }
 
 fn load(path: Option<&PathBuf>, overrides: &[String]) -> Result<Scenario, ScenarioError> {

@@ -178,6 +178,7 @@ fn bdd_reference_statistics_n256() {
             steps: 300,
             seed,
             tile_edge: 64,
+            three_d: false,
         });
         updates += r.cell_updates as f64 / seeds as f64;
         pop += r.final_population as f64 / seeds as f64;
@@ -199,6 +200,7 @@ fn bdd_is_identical_across_thread_counts() {
         steps: 120,
         seed: 9,
         tile_edge: 32,
+        three_d: false,
     };
     let p1 = rayon::ThreadPoolBuilder::new()
         .num_threads(1)

@@ -36,6 +36,9 @@ pub struct BddConfig {
     pub seed: u64,
     /// Target tile edge of the parallel partition.
     pub tile_edge: usize,
+    /// Run the 3D variant (not part of the reference): an N×N×N lattice, 6 face neighbours,
+    /// starting from a centred ball holding 10 % of the sites. Used by the scaling study.
+    pub three_d: bool,
 }
 
 /// What one run measured.
@@ -100,16 +103,40 @@ pub fn initial_disc(size: usize) -> Vec<usize> {
     v
 }
 
+/// Sites of the 3D variant's starting ball: (x−c)²+(y−c)²+(z−c)² ≤ r², r³ = 0.1·N³·3/(4π).
+pub fn initial_ball(size: usize) -> Vec<usize> {
+    let c = (size / 2) as f64;
+    let r2 = (0.1 * (size as f64).powi(3) * 3.0 / (4.0 * std::f64::consts::PI)).powf(2.0 / 3.0);
+    let mut v = Vec::new();
+    for z in 0..size {
+        for y in 0..size {
+            for x in 0..size {
+                let (dx, dy, dz) = (x as f64 - c, y as f64 - c, z as f64 - c);
+                if dx * dx + dy * dy + dz * dz <= r2 {
+                    v.push(x + size * (y + size * z));
+                }
+            }
+        }
+    }
+    v
+}
+
 /// Runs BDD-lattice-v1 on the current rayon pool.
 pub fn run(cfg: &BddConfig) -> BddResult {
+    let nz = if cfg.three_d { cfg.size } else { 1 };
     let geom = Geometry::new(
-        [cfg.size, cfg.size, 1],
+        [cfg.size, cfg.size, nz],
         10.0,
         Boundary::Closed,
         Neighbourhood::VonNeumann,
     );
     let mut lattice: Lattice<()> = Lattice::new(&geom);
-    for i in initial_disc(cfg.size) {
+    let start = if cfg.three_d {
+        initial_ball(cfg.size)
+    } else {
+        initial_disc(cfg.size)
+    };
+    for i in start {
         lattice.place(i, CellKind::Myeloma, ());
     }
     let mut sweep = Sweep::new(Tiling::new(&geom, cfg.tile_edge));
