@@ -121,32 +121,54 @@ pub fn initial_ball(size: usize) -> Vec<usize> {
     v
 }
 
-/// Runs BDD-lattice-v1 on the current rayon pool.
-pub fn run(cfg: &BddConfig) -> BddResult {
-    let nz = if cfg.three_d { cfg.size } else { 1 };
-    let geom = Geometry::new(
-        [cfg.size, cfg.size, nz],
-        10.0,
-        Boundary::Closed,
-        Neighbourhood::VonNeumann,
-    );
-    let mut lattice: Lattice<()> = Lattice::new(&geom);
-    let start = if cfg.three_d {
-        initial_ball(cfg.size)
-    } else {
-        initial_disc(cfg.size)
-    };
-    for i in start {
-        lattice.place(i, CellKind::Myeloma, ());
+/// A BDD-lattice-v1 simulation in progress (exposed for micro-benchmarks of single steps).
+pub struct Bdd {
+    geom: Geometry,
+    lattice: Lattice<()>,
+    sweep: Sweep,
+    seed: u64,
+    step: u64,
+    alive: u64,
+}
+
+impl Bdd {
+    /// Sets up the lattice and the starting disc (or ball) of `cfg`.
+    pub fn new(cfg: &BddConfig) -> Self {
+        let nz = if cfg.three_d { cfg.size } else { 1 };
+        let geom = Geometry::new(
+            [cfg.size, cfg.size, nz],
+            10.0,
+            Boundary::Closed,
+            Neighbourhood::VonNeumann,
+        );
+        let mut lattice: Lattice<()> = Lattice::new(&geom);
+        let start = if cfg.three_d {
+            initial_ball(cfg.size)
+        } else {
+            initial_disc(cfg.size)
+        };
+        for &i in &start {
+            lattice.place(i, CellKind::Myeloma, ());
+        }
+        let sweep = Sweep::new(Tiling::new(&geom, cfg.tile_edge));
+        Self {
+            geom,
+            lattice,
+            sweep,
+            seed: cfg.seed,
+            step: 0,
+            alive: start.len() as u64,
+        }
     }
-    let mut sweep = Sweep::new(Tiling::new(&geom, cfg.tile_edge));
-    let birth = threshold32(BIRTH);
-    let mut population = Vec::with_capacity(cfg.steps as usize + 1);
-    let mut alive = lattice.count(CellKind::Myeloma) as u64;
-    let mut cell_updates = 0;
-    let t0 = Instant::now();
-    for t in 0..cfg.steps {
-        population.push(alive);
+
+    /// Cells alive now.
+    pub fn population(&self) -> u64 {
+        self.alive
+    }
+
+    /// One step; returns the number of cells that acted (alive at the step's start).
+    pub fn step(&mut self) -> u64 {
+        let t = self.step;
         let d = if (100..200).contains(&t) {
             DEATH_ON
         } else {
@@ -154,13 +176,29 @@ pub fn run(cfg: &BddConfig) -> BddResult {
         };
         let rule = BddRule {
             death: threshold32(d),
-            birth,
+            birth: threshold32(BIRTH),
         };
-        let tally = sweep.run(&mut lattice, &geom, &rule, cfg.seed, t);
-        cell_updates += tally.acted;
-        alive = alive + tally.births - tally.deaths;
+        let tally = self
+            .sweep
+            .run(&mut self.lattice, &self.geom, &rule, self.seed, t);
+        self.alive = self.alive + tally.births - tally.deaths;
+        self.step += 1;
+        tally.acted
+    }
+}
+
+/// Runs BDD-lattice-v1 on the current rayon pool.
+pub fn run(cfg: &BddConfig) -> BddResult {
+    let mut sim = Bdd::new(cfg);
+    let mut population = Vec::with_capacity(cfg.steps as usize + 1);
+    let mut cell_updates = 0;
+    let t0 = Instant::now();
+    for _ in 0..cfg.steps {
+        population.push(sim.population());
+        cell_updates += sim.step();
     }
     let seconds = t0.elapsed().as_secs_f64();
+    let alive = sim.population();
     population.push(alive);
     BddResult {
         cell_updates,

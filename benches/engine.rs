@@ -1,0 +1,68 @@
+//! Micro-benchmarks (divan) of the hot paths: one sweep step of the lattice update, one field
+//! advance per solver. `cargo bench --bench engine`. No assertions on time: figures go to
+//! `docs/PERFORMANCE.md` and `benches/results/`.
+
+use myelosim::bench::bdd::{Bdd, BddConfig};
+use myelosim::cells::lattice::CellKind;
+use myelosim::fields::Field;
+use myelosim::scenario::{FieldParams, Solver};
+use myelosim::space::geometry::{Boundary, Geometry, Neighbourhood};
+
+fn main() {
+    divan::main();
+}
+
+/// One BDD-lattice-v1 step (single thread) on an N×N lattice, starting from the reference disc.
+#[divan::bench(args = [256, 1024])]
+fn lattice_step_bdd(bencher: divan::Bencher, n: usize) {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let cfg = BddConfig {
+        size: n,
+        steps: 0,
+        seed: 1,
+        tile_edge: 64,
+        three_d: false,
+    };
+    bencher
+        .with_inputs(|| Bdd::new(&cfg))
+        .bench_local_values(|mut sim| pool.install(|| sim.step()));
+}
+
+fn field(solver: Solver) -> (Geometry, Field, Vec<u8>) {
+    let geom = Geometry::new([200, 200, 1], 10.0, Boundary::Closed, Neighbourhood::Moore);
+    let params = FieldParams {
+        name: "dkk1".into(),
+        diffusion_um2_per_h: 10.0 * 3600.0,
+        decay_per_h: std::f64::consts::LN_2,
+        solver,
+        substeps: if solver == Solver::Explicit { 1600 } else { 1 },
+        bone_diffusion_factor: 0.1,
+        initial_nm: 0.0,
+        secretion_nm_per_h: vec![(CellKind::Myeloma, 0.5)],
+    };
+    let mut kind = vec![0u8; geom.len()];
+    for (i, k) in kind.iter_mut().enumerate() {
+        if (i / 200) % 20 < 3 {
+            *k = CellKind::Bone as u8;
+        }
+    }
+    let mut f = Field::new(params, &geom);
+    for (i, s) in f.sources_mut().iter_mut().enumerate() {
+        *s = if i % 7 == 0 { 0.5 } else { 0.0 };
+    }
+    (geom, f, kind)
+}
+
+/// One 1-hour advance of a DKK1-like field on 200×200 sites (single thread).
+#[divan::bench(args = [Solver::Implicit, Solver::Explicit])]
+fn field_advance(bencher: divan::Bencher, solver: Solver) {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let (geom, mut f, kind) = field(solver);
+    bencher.bench_local(|| pool.install(|| f.advance(&geom, 1.0, &kind)));
+}
