@@ -480,6 +480,43 @@ fn draw<DB: DrawingBackend>(f: &Figure, root: &DrawingArea<DB, Shift>) -> DrawRe
     Ok(())
 }
 
+/// The legend corner that covers the fewest data points.
+fn emptiest_corner(
+    p: &Panel,
+    t_end: f64,
+    y0: f64,
+    y1: f64,
+    tr: &dyn Fn(f64) -> f64,
+) -> SeriesLabelPosition {
+    let mut best = (usize::MAX, SeriesLabelPosition::UpperLeft);
+    for (k, pos) in [
+        SeriesLabelPosition::UpperLeft,
+        SeriesLabelPosition::UpperRight,
+        SeriesLabelPosition::LowerRight,
+        SeriesLabelPosition::LowerLeft,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (left, top) = (k == 0 || k == 3, k < 2);
+        let n = p
+            .series
+            .iter()
+            .flat_map(|s| s.x.iter().zip(&s.y))
+            .filter(|&(&x, &y)| {
+                let (fx, fy) = (x / t_end, (tr(y) - y0) / (y1 - y0));
+                let in_x = if left { fx <= 0.3 } else { fx >= 0.7 };
+                let in_y = if top { fy >= 0.6 } else { fy <= 0.4 };
+                in_x && in_y
+            })
+            .count();
+        if n < best.0 {
+            best = (n, pos);
+        }
+    }
+    best.1
+}
+
 fn draw_panel<DB: DrawingBackend>(
     f: &Figure,
     p: &Panel,
@@ -654,7 +691,7 @@ fn draw_panel<DB: DrawingBackend>(
             .background_style(WHITE.mix(0.85))
             .border_style(RGBColor(0xcc, 0xcc, 0xcc))
             .label_font(("sans-serif", 12))
-            .position(SeriesLabelPosition::UpperLeft)
+            .position(emptiest_corner(p, t_end, y0, y1, &tr))
             .draw()?;
     }
     Ok(())
