@@ -219,11 +219,7 @@ fn run_in_pool(
     let mut loop_seconds = 0.0;
     let mut loop_steps = 0;
     let every = scenario.output.snapshot_every_steps;
-    let expected_frames = if every > 0 {
-        scenario.steps / every + 2
-    } else {
-        0
-    };
+    let expected_frames = scenario.steps.checked_div(every).map_or(0, |n| n + 2);
     let mut snaps = SnapshotObserver::new(&dir, expected_frames);
     let outcome: Result<Ending, ModelError> = (|| {
         let mut csv = CsvObserver::create(&dir, model.columns())?;

@@ -280,7 +280,7 @@ mod tests {
         assert!(font().is_some());
         let (w1, h) = measure("Day 1", 16.0);
         let (w2, _) = measure("Day 100", 16.0);
-        assert!(w2 > w1 && h >= 14 && h <= 24, "{w1} {w2} {h}");
+        assert!(w2 > w1 && (14..=24).contains(&h), "{w1} {w2} {h}");
         let mut n = 0;
         raster("Hb", 16.0, |_, _, c| n += (c > 0.5) as usize);
         assert!(n > 20);

@@ -219,7 +219,7 @@ h2{font-size:1.25em;margin:1.8em 0 .6em;border-bottom:2px solid #e4e4ea;padding-
 th,td{text-align:left;padding:5px 10px;border-bottom:1px solid #ececf0;vertical-align:top}\
 th{background:#f3f3f6;font-weight:600}td.num{font-variant-numeric:tabular-nums;white-space:nowrap}\
 img{max-width:100%;height:auto;display:block;margin:8px 0 18px}\
-.grid{display:flex;flex-wrap:wrap;gap:12px}.grid figure{margin:0;flex:1 1 340px}\
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:14px}.grid figure{margin:0}\
 figcaption{color:#5a5a66;font-size:.9em}pre{background:#f6f6f8;padding:12px;overflow-x:auto;\
 font-size:.85em;border-radius:4px}.status{display:inline-block;padding:1px 8px;border-radius:10px;\
 background:#e5f5e0;color:#1b5e20;font-size:.85em}.status.bad{background:#fde0dc;color:#b71c1c}\
@@ -260,11 +260,11 @@ pub fn write(
     );
     let status = ms("status");
     let bad = if status == "complete" { "" } else { " bad" };
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<h1>myelosim run: {}</h1><p class=\"sub\"><span class=\"status{bad}\">{}</span> \
          {} simulated days ({} of {} steps) · seed {} · myelosim {} (commit {}) · started {} · \
-         finished {} · {} threads, {} s wall</p>\n",
+         finished {} · {} threads, {} s wall</p>",
         esc(&name),
         esc(&status),
         esc(&fmt_num(
@@ -319,7 +319,7 @@ pub fn write(
     }
     h.push_str("</p>\n");
     if let Some(e) = m.and_then(|m| m.get("error")).and_then(|v| v.as_str()) {
-        let _ = write!(h, "<p class=\"err\">Run error: {}</p>\n", esc(e));
+        let _ = writeln!(h, "<p class=\"err\">Run error: {}</p>", esc(e));
     }
 
     h.push_str("<h2>Key outcomes</h2>\n");
@@ -387,9 +387,9 @@ pub fn write(
                 let _ = write!(h, "<figure>{i}<figcaption>{}</figcaption></figure>", esc(s));
             }
         }
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "</div><p class=\"sub\">{} snapshot images in <code>{SNAPSHOT_DIR}/</code>.</p>\n",
+            "</div><p class=\"sub\">{} snapshot images in <code>{SNAPSHOT_DIR}/</code>.</p>",
             snaps.len()
         );
     }
@@ -415,9 +415,9 @@ pub fn write(
     if !text.is_empty()
         && let Ok(s) = crate::scenario::load_str(&text, &scen("origin"), dir, &[])
     {
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<h2>Resolved settings</h2><pre>{}</pre>\n",
+            "<h2>Resolved settings</h2><pre>{}</pre>",
             esc(&crate::scenario::describe::describe(&s))
         );
     }
