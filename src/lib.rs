@@ -26,6 +26,7 @@ pub mod engine;
 pub mod fields;
 pub mod model;
 pub mod observe;
+pub mod render;
 pub mod rng;
 pub mod run;
 pub mod scenario;

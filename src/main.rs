@@ -2,7 +2,8 @@
 //! codes. Nothing else lives here.
 //!
 //! Reads: argv, scenario files (via the library), Ctrl-C. Writes: the run directory path as
-//! the last stdout line of `run`; `check` reports on stdout; errors as one paragraph on stderr.
+//! the last stdout line of `run`; `check` reports on stdout; `plot` redraws a run's plots and
+//! report (listing the files on stdout); errors as one paragraph on stderr.
 //!
 //! Exit codes: 0 complete, 1 run failed, 2 bad input (scenario errors, unusable `--out`,
 //! usage errors), 130 interrupted by Ctrl-C (the shell convention 128 + SIGINT).
@@ -48,6 +49,9 @@ enum Command {
     Run(RunArgs),
     /// Validate a scenario and print its resolved settings and dimensionless numbers.
     Check(CheckArgs),
+    /// Redraw the plots and report.html of a finished run from its CSVs and manifest
+    /// (snapshots and the GIF need the lattice and are kept as they are).
+    Plot(PlotArgs),
     /// Measure throughput: the BDD-lattice-v1 reference model or a full-model scenario.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -102,6 +106,12 @@ struct BenchModelArgs {
 }
 
 #[derive(Args)]
+struct PlotArgs {
+    /// A run directory (holding manifest.json and timeseries.csv).
+    run_dir: PathBuf,
+}
+
+#[derive(Args)]
 struct RunArgs {
     /// Scenario file (TOML); the built-in default scenario when omitted.
     scenario: Option<PathBuf>,
@@ -140,6 +150,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Run(a) => cmd_run(a),
         Command::Check(a) => cmd_check(a),
+        Command::Plot(a) => cmd_plot(a),
         Command::Bench(BenchCommand::Bdd(a)) => cmd_bench_bdd(a),
         Command::Bench(BenchCommand::Model(a)) => cmd_bench_model(a),
     }
@@ -278,6 +289,29 @@ fn cmd_run(a: RunArgs) -> ExitCode {
             }
             code
         }
+    }
+}
+
+fn cmd_plot(a: PlotArgs) -> ExitCode {
+    let d = &a.run_dir;
+    if !d.join("timeseries.csv").is_file() && !d.join("manifest.json").is_file() {
+        eprintln!(
+            "myelosim: error: `{}` is not a run directory (no manifest.json or timeseries.csv)",
+            d.display()
+        );
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
+    let out = myelosim::render::render_run(d);
+    for f in &out.files {
+        println!("{}", d.join(f).display());
+    }
+    for e in &out.errors {
+        eprintln!("myelosim: warning: {e}");
+    }
+    if out.errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FAILED)
     }
 }
 

@@ -13,7 +13,7 @@ use crate::cells::lattice::{CellKind, Lattice};
 use crate::cells::myeloma::{CellState, MyelomaRule};
 use crate::engine::sweep::{KIND_SLOTS, Sweep, Tally};
 use crate::fields::Field;
-use crate::observe::{Event, Observer};
+use crate::observe::{Event, Frame, Observer};
 use crate::rng::{self, Purpose};
 use crate::scenario::{Placement, Scenario};
 use crate::space::bone::{self, BoneError};
@@ -226,7 +226,31 @@ impl Model {
         obs.on_event(&self.event("start", detail))?;
         let row = self.row();
         obs.on_record(&self.columns, &row)?;
+        if self.scenario.output.snapshot_every_steps > 0 {
+            obs.on_frame(&self.frame())?;
+        }
         Ok(())
+    }
+
+    /// The current lattice as a [`Frame`] for observers (no copy).
+    pub fn frame(&self) -> Frame<'_> {
+        Frame {
+            step: self.step,
+            time_d: self.time_d(),
+            phase: "",
+            dims: self.geom.dims,
+            site_um: self.scenario.space.site_um,
+            kinds: &self.lattice.kind,
+            clones: None,
+            fields: self.fields.iter().map(|f| (f.name(), f.conc())).collect(),
+        }
+    }
+
+    /// True when the snapshot cadence hands a frame to observers after the current step
+    /// (every `snapshot_every_steps` steps and at the last step, if snapshots are on).
+    pub fn frame_due(&self) -> bool {
+        let every = self.scenario.output.snapshot_every_steps;
+        every > 0 && (self.step % every == 0 || self.is_done())
     }
 
     /// Advances one step through every stage of the pipeline.
@@ -251,6 +275,9 @@ impl Model {
             let row = self.row();
             obs.on_record(&self.columns, &row)?;
             self.since_record = Tally::default();
+        }
+        if self.frame_due() {
+            obs.on_frame(&self.frame())?;
         }
         self.timers.seconds[7] += t0.elapsed().as_secs_f64();
         Ok(())

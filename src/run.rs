@@ -23,7 +23,8 @@ use crate::observe::manifest::{
 };
 use crate::observe::progress::Progress;
 use crate::observe::run_dir::{self, RunDirError, UtcTime};
-use crate::observe::{Event, Observer};
+use crate::observe::{Event, Frame, Observer};
+use crate::render::{self, snapshot::SnapshotObserver};
 use crate::scenario::Scenario;
 
 /// How to run (everything that is not part of the scenario).
@@ -200,6 +201,8 @@ fn run_in_pool(
         site_steps_per_second: 0.0,
         error: None,
         outputs: vec![MANIFEST_FILE.to_string()],
+        render_errors: vec![],
+        render_seconds: 0.0,
     };
     // create_new: a concurrent run that raced us to the same --out directory loses here.
     manifest.claim(&dir).map_err(|e| match e.kind() {
@@ -215,25 +218,43 @@ fn run_in_pool(
     let mut progress = Progress::new(scenario.steps, opts.quiet);
     let mut loop_seconds = 0.0;
     let mut loop_steps = 0;
+    let every = scenario.output.snapshot_every_steps;
+    let expected_frames = scenario.steps.checked_div(every).map_or(0, |n| n + 2);
+    let mut snaps = SnapshotObserver::new(&dir, expected_frames);
     let outcome: Result<Ending, ModelError> = (|| {
-        let mut obs = CsvObserver::create(&dir, model.columns())?;
+        let mut csv = CsvObserver::create(&dir, model.columns())?;
         manifest
             .outputs
             .extend(CsvObserver::files().iter().map(|f| f.to_string()));
         let result = drive(
             &mut model,
-            &mut obs,
+            &mut Fanout {
+                csv: &mut csv,
+                snaps: &mut snaps,
+            },
             cancel,
             &mut progress,
             &mut loop_seconds,
             &mut loop_steps,
         );
+        // Snapshot problems never fail the run: they are logged as events.
+        snaps.finish();
+        for e in &snaps.errors {
+            csv.on_event(&Event {
+                step: model.steps_done(),
+                time_d: model.time_d(),
+                kind: "render_error".into(),
+                detail: e.clone(),
+            })?;
+        }
         // Flush whatever happened; a flush error only matters if nothing failed before it.
-        let flushed = obs.finish();
+        let flushed = csv.finish();
         let ending = result?;
         flushed?;
         Ok(ending)
     })();
+    manifest.outputs.extend(snaps.files().iter().cloned());
+    manifest.render_errors.extend(snaps.errors.iter().cloned());
     progress.finish();
 
     let (status, error) = match &outcome {
@@ -261,6 +282,15 @@ fn run_in_pool(
         dir: dir.clone(),
         source,
     })?;
+    // Plots and the report, from what is on disk; problems are recorded, never fatal.
+    let drawn = render::render_run(&dir);
+    manifest.outputs.extend(drawn.files);
+    manifest.render_errors.extend(drawn.errors);
+    manifest.render_seconds = drawn.seconds;
+    manifest.write(&dir).map_err(|source| RunError::Manifest {
+        dir: dir.clone(),
+        source,
+    })?;
 
     match outcome {
         Err(source) => Err(RunError::Failed {
@@ -284,7 +314,7 @@ fn run_in_pool(
 /// the current row if the last recorded one is older.
 fn drive(
     model: &mut Model,
-    obs: &mut CsvObserver,
+    obs: &mut dyn Observer,
     cancel: &AtomicBool,
     progress: &mut Progress,
     loop_seconds: &mut f64,
@@ -311,6 +341,9 @@ fn drive(
             let row = model.row();
             obs.on_record(model.columns(), &row)?;
         }
+        if model.scenario().output.snapshot_every_steps > 0 && !model.frame_due() {
+            obs.on_frame(&model.frame())?;
+        }
         obs.on_event(&Event {
             step,
             time_d: model.time_d(),
@@ -319,6 +352,24 @@ fn drive(
         })?;
     }
     Ok(ending)
+}
+
+/// Rows and events to the CSV files, frames to the snapshots.
+struct Fanout<'a> {
+    csv: &'a mut CsvObserver,
+    snaps: &'a mut SnapshotObserver,
+}
+
+impl Observer for Fanout<'_> {
+    fn on_record(&mut self, columns: &[String], row: &[f64]) -> std::io::Result<()> {
+        self.csv.on_record(columns, row)
+    }
+    fn on_event(&mut self, event: &Event) -> std::io::Result<()> {
+        self.csv.on_event(event)
+    }
+    fn on_frame(&mut self, frame: &Frame<'_>) -> std::io::Result<()> {
+        self.snaps.on_frame(frame)
+    }
 }
 
 /// The model's stage timers as manifest entries, in pipeline order.

@@ -114,6 +114,11 @@ pub struct Manifest {
     pub error: Option<String>,
     /// Files written into the run directory (relative names).
     pub outputs: Vec<String>,
+    /// Problems met while drawing snapshots, plots or the report (the run itself is kept).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub render_errors: Vec<String>,
+    /// Wall-clock seconds spent drawing plots and the report after the run.
+    pub render_seconds: f64,
 }
 
 impl Manifest {
@@ -178,6 +183,8 @@ mod tests {
             site_steps_per_second: 0.0,
             error: None,
             outputs: vec![],
+            render_errors: vec![],
+            render_seconds: 0.0,
         };
         let j = m.to_json();
         assert!(j.contains("\"status\": \"interrupted\""));

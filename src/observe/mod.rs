@@ -21,12 +21,39 @@ pub struct Event {
     pub detail: String,
 }
 
+/// A view of the whole lattice at one step, handed to [`Observer::on_frame`] at the
+/// scenario's snapshot cadence (`[output] snapshot_every_d`), at step 0 and at the last step.
+/// Borrowed from the model: observers render or copy what they need and keep no reference.
+#[derive(Clone, Debug)]
+pub struct Frame<'a> {
+    /// Steps completed.
+    pub step: u64,
+    /// Simulated time [d].
+    pub time_d: f64,
+    /// Treatment phase name (empty while no protocol is running).
+    pub phase: &'a str,
+    /// Sites along x, y, z (`z = 1` for 2D); flat index `x + nx·(y + ny·z)`.
+    pub dims: [usize; 3],
+    /// Site edge [µm].
+    pub site_um: f64,
+    /// Cell kind code per site ([`crate::cells::lattice::CellKind`] as `u8`).
+    pub kinds: &'a [u8],
+    /// Clone index per site (meaningful on myeloma sites), when the model tracks clones.
+    pub clones: Option<&'a [u32]>,
+    /// Field concentrations per site [nM], by field name, in scenario order.
+    pub fields: Vec<(&'a str, &'a [f64])>,
+}
+
 /// Receives recorded rows and events from the model.
 pub trait Observer {
     /// A time-series row; `columns` is the same slice for every call of one run.
     fn on_record(&mut self, columns: &[String], row: &[f64]) -> std::io::Result<()>;
     /// An event.
     fn on_event(&mut self, event: &Event) -> std::io::Result<()>;
+    /// A lattice snapshot (see [`Frame`]). The default ignores it.
+    fn on_frame(&mut self, _frame: &Frame<'_>) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// An observer that keeps everything in memory (tests, benchmarks, embedding).

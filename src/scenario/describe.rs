@@ -56,6 +56,18 @@ pub fn describe(s: &Scenario) -> String {
         fmt_num(s.record_every_steps as f64 * s.dt_h),
         s.steps / s.record_every_steps + 1
     );
+    let every = s.output.snapshot_every_steps;
+    if every == 0 {
+        let _ = writeln!(o, "  snapshots:      none (output.snapshot_every_d = 0)");
+    } else {
+        let _ = writeln!(
+            o,
+            "  snapshots:      every {} steps ({} d) → {} frames incl. t = 0 and the end",
+            every,
+            fmt_num(every as f64 * s.dt_h / 24.0),
+            s.steps / every + 1 + u64::from(s.steps % every != 0)
+        );
+    }
 
     let _ = writeln!(o, "\nSpace");
     let _ = writeln!(

@@ -34,6 +34,21 @@ pub struct RawScenario {
     /// The map is sorted by name; validation restores the file order.
     #[serde(default)]
     pub fields: BTreeMap<String, RawField>,
+    /// `[output]`: what a run writes besides the time series.
+    #[serde(default)]
+    pub output: RawOutput,
+}
+
+/// `[output]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOutput {
+    /// `snapshot_every_d`: cadence of lattice snapshots (PNG maps and GIF frames) [days],
+    /// 0..=36500; `0` = no snapshots. Step 0 and the last step are always included when > 0.
+    /// A whole multiple of `dt_h`. Default: `duration_d / 50` rounded up to whole days and
+    /// capped at 7 d (one year → weekly, 53 frames; 60 d → every 2 d; ≤ 50 d → daily), so an
+    /// animation has ~50 frames and a run stays a few MB.
+    pub snapshot_every_d: Option<f64>,
 }
 
 /// `[run]`.

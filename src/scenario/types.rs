@@ -38,6 +38,16 @@ pub struct Scenario {
     pub myeloma: MyelomaParams,
     /// Diffusing signals, in scenario order.
     pub fields: Vec<FieldParams>,
+    /// What a run writes besides the time series.
+    pub output: OutputParams,
+}
+
+/// `[output]`: snapshot cadence.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OutputParams {
+    /// Hand a [`Frame`](crate::observe::Frame) to observers every this many steps (and at
+    /// step 0 and the last step); 0 = never.
+    pub snapshot_every_steps: u64,
 }
 
 /// Lattice set-up.

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use super::error::Problem;
 use super::raw::{RawField, RawScenario};
 use super::types::{
-    BoneParams, FieldParams, MyelomaParams, Placement, Scenario, Solver, SpaceParams,
+    BoneParams, FieldParams, MyelomaParams, OutputParams, Placement, Scenario, Solver, SpaceParams,
 };
 use crate::cells::lattice::CellKind;
 use crate::space::geometry::{Boundary, Neighbourhood};
@@ -491,6 +491,9 @@ pub fn validate(raw: &RawScenario, ctx: &Context) -> Result<Scenario, Vec<Proble
         }
     }
 
+    // ---- [output]
+    let snapshot_every_steps = check_output(&mut c, raw, duration_d, dt_h);
+
     if !c.problems.is_empty() {
         return Err(c.problems);
     }
@@ -511,8 +514,21 @@ pub fn validate(raw: &RawScenario, ctx: &Context) -> Result<Scenario, Vec<Proble
     else {
         return Err(missing());
     };
-    let (Some(bone), Some(initial_cells), Some(placement), Some(division), Some(death)) =
-        (bone, initial_cells, placement, division, death)
+    let (
+        Some(bone),
+        Some(initial_cells),
+        Some(placement),
+        Some(division),
+        Some(death),
+        Some(snapshot_every_steps),
+    ) = (
+        bone,
+        initial_cells,
+        placement,
+        division,
+        death,
+        snapshot_every_steps,
+    )
     else {
         return Err(missing());
     };
@@ -540,7 +556,59 @@ pub fn validate(raw: &RawScenario, ctx: &Context) -> Result<Scenario, Vec<Proble
             death_per_h: death,
         },
         fields,
+        output: OutputParams {
+            snapshot_every_steps,
+        },
     })
+}
+
+/// Default snapshot cadence [d] for a run of `duration_d` days: `duration_d / 50` rounded up
+/// to whole days, at least 1 d and at most 7 d (see `raw::RawOutput::snapshot_every_d`).
+pub fn default_snapshot_every_d(duration_d: f64) -> f64 {
+    (duration_d / 50.0).ceil().clamp(1.0, 7.0)
+}
+
+/// Checks `[output]`; returns the snapshot cadence in steps (0 = none), `None` after a problem.
+fn check_output(
+    c: &mut Checker,
+    raw: &RawScenario,
+    duration_d: Option<f64>,
+    dt_h: Option<f64>,
+) -> Option<u64> {
+    let given = raw.output.snapshot_every_d;
+    let default = duration_d.map(default_snapshot_every_d);
+    let every = c.num(
+        "output.snapshot_every_d",
+        given,
+        default.or(Some(7.0)),
+        Range::closed(0.0, 36_500.0, "days"),
+    )?;
+    if every == 0.0 {
+        return Some(0);
+    }
+    let dt = dt_h?;
+    let ratio = every * 24.0 / dt;
+    let whole = ratio.round();
+    if whole < 1.0 || (ratio - whole).abs() > 1e-9 * whole.max(1.0) {
+        let note = if given.is_some() {
+            ""
+        } else {
+            " (the default)"
+        };
+        c.push(
+            Problem::new(
+                "output.snapshot_every_d",
+                format!(
+                    "{every} d{note} is not a whole multiple of dt_h = {dt} h; expected k·dt_h/24 \
+                     days for a whole k ≥ 1 (e.g. {} d), or 0 for no snapshots",
+                    whole.max(1.0) * dt / 24.0
+                ),
+            )
+            .with_value(every),
+        );
+        return None;
+    }
+    Some(whole as u64)
 }
 
 /// Resolves and checks `bone.mask_path`.

@@ -3,7 +3,9 @@
 
 use myelosim::model::Model;
 use myelosim::observe::MemoryObserver;
-use myelosim::scenario::{BoneParams, MyelomaParams, Placement, Scenario, SpaceParams};
+use myelosim::scenario::{
+    BoneParams, MyelomaParams, OutputParams, Placement, Scenario, SpaceParams,
+};
 use myelosim::space::geometry::{Boundary, Neighbourhood};
 
 /// A bare scenario: `n`×`n` closed Moore lattice, no bone, no fields.
@@ -32,6 +34,7 @@ pub fn bare_scenario(n: usize, days: f64, seed: u64) -> Scenario {
             death_per_h: 0.0,
         },
         fields: vec![],
+        output: OutputParams::default(),
     }
 }
 

@@ -1,0 +1,698 @@
+//! Plots of a run over time, drawn from its CSVs (never from the model), as PNG and SVG:
+//! `clinical` (M-protein with IMWG response lines and progression markers, FLC, marrow PC %,
+//! MRD, Hb, ANC, platelets, calcium, creatinine, BV/TV, lytic lesions, drug concentrations with
+//! dose ticks; treatment phases shaded), `populations` (myeloma cells, births/deaths),
+//! `bone_cells` (osteoclasts, osteoblasts), `fields` (mean and max per field) and `muller`
+//! (clone shares). Every sub-panel appears only if its columns exist, so the plots follow the
+//! model as it gains outputs. Axes are log-scaled where positive values span ≥ 2 decades.
+//!
+//! Drawn with `plotters` (axes, ticks, legends; a maintained, widely used crate) through
+//! [`TextBackend`], which supplies text from the embedded font, so PNGs are identical on every
+//! machine. PNG bytes come from the `png` crate (no image-crate dependency).
+//!
+//! Reads: [`RunData`]. Writes: `<run dir>/plots/<name>.{png,svg}`.
+
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::data::RunData;
+use super::field_label;
+use super::font::TextBackend;
+use super::image::{Canvas, fmt_num};
+use super::palette::clone_rgb;
+
+/// Folder of the plots inside a run directory.
+pub const PLOT_DIR: &str = "plots";
+/// Width of every plot [px].
+pub const WIDTH: u32 = 1100;
+const PANEL_H: u32 = 250;
+const TITLE_H: u32 = 44;
+
+/// A line of a panel.
+#[derive(Clone, Debug)]
+pub struct Series {
+    /// Legend label.
+    pub label: String,
+    /// Times [d].
+    pub x: Vec<f64>,
+    /// Values (NaN = gap).
+    pub y: Vec<f64>,
+    /// Colour.
+    pub rgb: [u8; 3],
+}
+
+/// One sub-panel: a y quantity over time.
+#[derive(Clone, Debug, Default)]
+pub struct Panel {
+    /// Title above the panel.
+    pub title: String,
+    /// Y-axis description, with unit.
+    pub y_desc: String,
+    /// Lines.
+    pub series: Vec<Series>,
+    /// Horizontal reference lines `(value, label)`.
+    pub hlines: Vec<(f64, String)>,
+    /// Vertical markers `(time, label)` (e.g. progression).
+    pub markers: Vec<(f64, String)>,
+    /// Short ticks at the top (e.g. doses).
+    pub ticks: Vec<f64>,
+    /// Force a linear axis.
+    pub linear: bool,
+    /// Stacked shares 0..1 (Muller plot) instead of lines.
+    pub stacked: bool,
+}
+
+/// A figure: title, panels in a grid, phases shaded on every panel.
+#[derive(Clone, Debug, Default)]
+pub struct Figure {
+    /// File stem (`clinical`, …).
+    pub name: String,
+    /// Figure title.
+    pub title: String,
+    /// Panels.
+    pub panels: Vec<Panel>,
+    /// Columns of the panel grid.
+    pub cols: usize,
+    /// Treatment phases `(start, end, name)` [d].
+    pub phases: Vec<(f64, f64, String)>,
+    /// Time span [d].
+    pub t_end: f64,
+}
+
+const LINE: [[u8; 3]; 6] = [
+    [0x00, 0x72, 0xb2],
+    [0xd5, 0x5e, 0x00],
+    [0x00, 0x9e, 0x73],
+    [0xcc, 0x79, 0xa7],
+    [0xe6, 0x9f, 0x00],
+    [0x56, 0xb4, 0xe9],
+];
+const PHASE_RGB: [[u8; 3]; 6] = [
+    [0xde, 0xeb, 0xf7],
+    [0xfd, 0xe8, 0xd0],
+    [0xe5, 0xf5, 0xe0],
+    [0xef, 0xe5, 0xf3],
+    [0xff, 0xf7, 0xcc],
+    [0xe8, 0xe8, 0xe8],
+];
+
+fn rgb(c: [u8; 3]) -> RGBColor {
+    RGBColor(c[0], c[1], c[2])
+}
+
+/// Builds every figure the data supports (empty figures are left out).
+pub fn figures(d: &RunData) -> Vec<Figure> {
+    let Some(t) = d.time() else { return vec![] };
+    let t_end = t
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold(0.0, f64::max);
+    let phases = phases(d, t_end);
+    let s = |name: &str, label: &str, k: usize| -> Option<Series> {
+        Some(Series {
+            label: label.into(),
+            x: t.clone(),
+            y: d.col(name)?,
+            rgb: LINE[k % LINE.len()],
+        })
+    };
+    let one = |col: &str, title: &str, y_desc: &str| -> Option<Panel> {
+        Some(Panel {
+            title: title.into(),
+            y_desc: y_desc.into(),
+            series: vec![s(col, title, 0)?],
+            ..Panel::default()
+        })
+    };
+    let progression: Vec<(f64, String)> = d
+        .events_of("progression")
+        .map(|e| (e.time_d, "progression".to_string()))
+        .collect();
+    let mut figs = Vec::new();
+
+    // Clinical panel.
+    let mut clin = Vec::new();
+    if let Some(mut p) = one("m_protein_g_dl", "Serum M-protein", "M-protein [g/dL]") {
+        if let Some(base) = p.series[0]
+            .y
+            .iter()
+            .copied()
+            .find(|v| v.is_finite() && *v > 0.0)
+        {
+            p.hlines = vec![
+                (base, "baseline".into()),
+                (0.5 * base, "PR (−50 %)".into()),
+                (0.1 * base, "VGPR (−90 %)".into()),
+            ];
+        }
+        p.markers = progression.clone();
+        p.linear = true;
+        clin.push(p);
+    }
+    for (col, title, desc) in [
+        ("flc_mg_l", "Involved free light chain", "FLC [mg/L]"),
+        ("marrow_pc_pct", "Marrow plasma cells", "plasma cells [%]"),
+    ] {
+        clin.extend(one(col, title, desc));
+    }
+    if let Some(mut p) = one("mrd_log10", "MRD", "tumour fraction [log10]") {
+        p.linear = true;
+        p.hlines = vec![(-5.0, "10⁻⁵".into()), (-6.0, "10⁻⁶".into())];
+        clin.push(p);
+    }
+    for (col, title, desc) in [
+        ("hb_g_dl", "Haemoglobin", "Hb [g/dL]"),
+        ("anc_1e9_l", "Neutrophils (ANC)", "ANC [10⁹/L]"),
+        ("platelets_1e9_l", "Platelets", "platelets [10⁹/L]"),
+        ("igg_poly_g_l", "Polyclonal IgG", "IgG [g/L]"),
+        ("calcium_mg_dl", "Serum calcium", "calcium [mg/dL]"),
+        ("creatinine_mg_dl", "Serum creatinine", "creatinine [mg/dL]"),
+        ("bv_tv_pct", "Bone volume fraction", "BV/TV [%]"),
+        ("lytic_lesions", "Lytic lesions", "lesions [count]"),
+    ] {
+        if let Some(mut p) = one(col, title, desc) {
+            p.linear = true;
+            clin.push(p);
+        }
+    }
+    let drugs: Vec<Series> =
+        d.ts.as_ref()
+            .map(|ts| {
+                ts.columns
+                    .iter()
+                    .filter(|c| is_drug_column(c))
+                    .enumerate()
+                    .filter_map(|(k, c)| s(c, &c.replace('_', " "), k))
+                    .collect()
+            })
+            .unwrap_or_default();
+    if !drugs.is_empty() {
+        clin.push(Panel {
+            title: "Drug concentrations (ticks: doses)".into(),
+            y_desc: "concentration [unit in legend]".into(),
+            series: drugs,
+            ticks: d.events_of("dose").map(|e| e.time_d).collect(),
+            ..Panel::default()
+        });
+    }
+    if !clin.is_empty() {
+        for p in &mut clin {
+            if p.markers.is_empty() {
+                p.markers = progression.clone();
+            }
+        }
+        figs.push(Figure {
+            name: "clinical".into(),
+            title: "Clinical course".into(),
+            panels: clin,
+            cols: 2,
+            phases: phases.clone(),
+            t_end,
+        });
+    }
+
+    // Populations.
+    let mut pops = Vec::new();
+    if let Some(p) = one("mm_cells", "Myeloma cells", "cells [count]") {
+        pops.push(p);
+    }
+    let bd: Vec<Series> = [("mm_births", "births", 2), ("mm_deaths", "deaths", 1)]
+        .iter()
+        .filter_map(|&(c, l, k)| s(c, l, k))
+        .collect();
+    if !bd.is_empty() {
+        pops.push(Panel {
+            title: "Myeloma births and deaths per record interval".into(),
+            y_desc: "events [count]".into(),
+            series: bd,
+            ..Panel::default()
+        });
+    }
+    if !pops.is_empty() {
+        figs.push(Figure {
+            name: "populations".into(),
+            title: "Cell populations".into(),
+            panels: pops,
+            cols: 2,
+            phases: phases.clone(),
+            t_end,
+        });
+    }
+    let bone: Vec<Series> = [
+        ("osteoclasts", "osteoclasts", 1),
+        ("osteoblasts", "osteoblasts", 0),
+    ]
+    .iter()
+    .filter_map(|&(c, l, k)| s(c, l, k))
+    .collect();
+    if !bone.is_empty() {
+        figs.push(Figure {
+            name: "bone_cells".into(),
+            title: "Bone cells".into(),
+            panels: vec![Panel {
+                title: "Osteoclasts and osteoblasts".into(),
+                y_desc: "cells [count]".into(),
+                series: bone,
+                ..Panel::default()
+            }],
+            cols: 1,
+            phases: phases.clone(),
+            t_end,
+        });
+    }
+
+    // Fields.
+    let mut fields = Vec::new();
+    if let Some(ts) = &d.ts {
+        for c in &ts.columns {
+            let Some(name) = c.strip_suffix("_mean_nM") else {
+                continue;
+            };
+            let label = field_label(name);
+            let series: Vec<Series> =
+                [(c.clone(), "mean", 0), (format!("{name}_max_nM"), "max", 1)]
+                    .iter()
+                    .filter_map(|(col, l, k)| s(col, l, *k))
+                    .collect();
+            if !series.is_empty() {
+                fields.push(Panel {
+                    title: format!("{label} over the lattice"),
+                    y_desc: format!("{label} [nM]"),
+                    series,
+                    ..Panel::default()
+                });
+            }
+        }
+    }
+    if !fields.is_empty() {
+        figs.push(Figure {
+            name: "fields".into(),
+            title: "Signals (fields)".into(),
+            panels: fields,
+            cols: 2,
+            phases: phases.clone(),
+            t_end,
+        });
+    }
+
+    // Muller plot.
+    if let Some(p) = muller_panel(d, &t) {
+        figs.push(Figure {
+            name: "muller".into(),
+            title: "Clonal composition (Muller plot)".into(),
+            panels: vec![p],
+            cols: 1,
+            phases,
+            t_end,
+        });
+    }
+    figs
+}
+
+/// True for drug-concentration columns `<drug>_<unit>` (not fields, not known readouts).
+fn is_drug_column(c: &str) -> bool {
+    const UNITS: [&str; 6] = ["_nM", "_uM", "_ng_mL", "_ng_ml", "_ug_mL", "_ug_ml"];
+    UNITS.iter().any(|u| c.ends_with(u)) && !c.ends_with("_mean_nM") && !c.ends_with("_max_nM")
+}
+
+/// Phases from `phase` events (detail = phase name), each lasting until the next.
+fn phases(d: &RunData, t_end: f64) -> Vec<(f64, f64, String)> {
+    let ev: Vec<_> = d.events_of("phase").collect();
+    ev.iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let end = ev.get(i + 1).map_or(t_end, |n| n.time_d);
+            (e.time_d, end, e.detail.clone())
+        })
+        .collect()
+}
+
+/// Clone shares over time from `clones.csv` (long: time_d, clone, cells) or from wide
+/// time-series columns `clone_<id>_cells`.
+fn muller_panel(d: &RunData, t: &[f64]) -> Option<Panel> {
+    let mut series: Vec<(String, Vec<f64>, Vec<f64>)> = Vec::new();
+    if let Some(c) = &d.clones {
+        let ti = c.index("time_d")?;
+        let ci = c.index("clone").or_else(|| c.index("clone_id"))?;
+        let ni = ["cells", "count", "mm_cells", "n"]
+            .iter()
+            .find_map(|n| c.index(n))?;
+        let mut times: Vec<f64> = Vec::new();
+        let mut ids: Vec<String> = Vec::new();
+        for r in &c.rows {
+            let tv: f64 = r[ti].parse().ok()?;
+            if times.last() != Some(&tv) {
+                times.push(tv);
+            }
+            if !ids.contains(&r[ci]) {
+                ids.push(r[ci].clone());
+            }
+        }
+        let mut grid = vec![vec![0.0; times.len()]; ids.len()];
+        for r in &c.rows {
+            let (Ok(tv), Ok(n)) = (r[ti].parse::<f64>(), r[ni].parse::<f64>()) else {
+                continue;
+            };
+            let (Some(a), Some(b)) = (
+                ids.iter().position(|i| *i == r[ci]),
+                times.iter().position(|x| *x == tv),
+            ) else {
+                continue;
+            };
+            grid[a][b] = n;
+        }
+        for (id, ys) in ids.into_iter().zip(grid) {
+            series.push((format!("clone {id}"), times.clone(), ys));
+        }
+    } else if let Some(ts) = &d.ts {
+        for c in &ts.columns {
+            if let Some(id) = c
+                .strip_prefix("clone_")
+                .and_then(|r| r.strip_suffix("_cells"))
+            {
+                series.push((format!("clone {id}"), t.to_vec(), ts.num(c)?));
+            }
+        }
+    }
+    if series.len() < 2 {
+        return None;
+    }
+    let n = series[0].1.len();
+    let mut out = Vec::new();
+    for (k, (label, x, y)) in series.iter().enumerate() {
+        let share: Vec<f64> = (0..n)
+            .map(|i| {
+                let tot: f64 = series.iter().map(|s| s.2[i].max(0.0)).sum();
+                if tot > 0.0 { y[i].max(0.0) / tot } else { 0.0 }
+            })
+            .collect();
+        out.push(Series {
+            label: label.clone(),
+            x: x.clone(),
+            y: share,
+            rgb: clone_rgb(k as u32),
+        });
+    }
+    Some(Panel {
+        title: "Share of myeloma cells by clone".into(),
+        y_desc: "share of myeloma cells [fraction]".into(),
+        series: out,
+        stacked: true,
+        linear: true,
+        ..Panel::default()
+    })
+}
+
+/// Size [px] of a figure.
+pub fn size(f: &Figure) -> (u32, u32) {
+    let rows = f.panels.len().div_ceil(f.cols.max(1)) as u32;
+    (WIDTH, TITLE_H + rows * PANEL_H)
+}
+
+/// Renders a figure to PNG and SVG files named after it in `dir`; returns the file names.
+pub fn write_figure(f: &Figure, dir: &Path) -> Result<Vec<String>, String> {
+    let (w, h) = size(f);
+    let mut buf = vec![0u8; (w * h * 3) as usize];
+    {
+        let root =
+            TextBackend::bitmap(BitMapBackend::with_buffer(&mut buf, (w, h))).into_drawing_area();
+        draw(f, &root).map_err(|e| format!("{}: {e}", f.name))?;
+        root.present().map_err(|e| format!("{}: {e}", f.name))?;
+    }
+    let png = format!("{}.png", f.name);
+    Canvas {
+        w: w as usize,
+        h: h as usize,
+        px: buf,
+    }
+    .write_png(&dir.join(&png))
+    .map_err(|e| format!("{png}: {e}"))?;
+    let mut svg = String::new();
+    {
+        let root =
+            TextBackend::vector(SVGBackend::with_string(&mut svg, (w, h))).into_drawing_area();
+        draw(f, &root).map_err(|e| format!("{}: {e}", f.name))?;
+        root.present().map_err(|e| format!("{}: {e}", f.name))?;
+    }
+    let svg_name = format!("{}.svg", f.name);
+    std::fs::write(dir.join(&svg_name), svg).map_err(|e| format!("{svg_name}: {e}"))?;
+    Ok(vec![png, svg_name])
+}
+
+type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+fn draw<DB: DrawingBackend>(f: &Figure, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+    root.fill(&WHITE)?;
+    let (w, _) = root.dim_in_pixel();
+    let (top, rest) = root.split_vertically(TITLE_H);
+    top.draw(&Text::new(
+        f.title.clone(),
+        (16, 12),
+        ("sans-serif", 22)
+            .into_font()
+            .color(&RGBColor(0x22, 0x22, 0x2a)),
+    ))?;
+    if !f.phases.is_empty() {
+        // Phase key, right-aligned in the title band.
+        let mut x = w as i32 - 16;
+        for (k, (_, _, name)) in f.phases.iter().enumerate().rev() {
+            let tw = super::font::measure(name, 13.0).0 as i32;
+            x -= tw + 26;
+            top.draw(&Rectangle::new(
+                [(x, 16), (x + 14, 30)],
+                rgb(PHASE_RGB[k % PHASE_RGB.len()]).filled(),
+            ))?;
+            top.draw(&Text::new(
+                name.clone(),
+                (x + 18, 16),
+                ("sans-serif", 13).into_font(),
+            ))?;
+        }
+    }
+    let rows = f.panels.len().div_ceil(f.cols.max(1));
+    let areas = rest.split_evenly((rows, f.cols.max(1)));
+    for (p, area) in f.panels.iter().zip(areas.iter()) {
+        draw_panel(f, p, area)?;
+    }
+    Ok(())
+}
+
+/// The legend corner that covers the fewest data points.
+fn emptiest_corner(
+    p: &Panel,
+    t_end: f64,
+    y0: f64,
+    y1: f64,
+    tr: &dyn Fn(f64) -> f64,
+) -> SeriesLabelPosition {
+    let mut best = (usize::MAX, SeriesLabelPosition::UpperLeft);
+    for (k, pos) in [
+        SeriesLabelPosition::UpperLeft,
+        SeriesLabelPosition::UpperRight,
+        SeriesLabelPosition::LowerRight,
+        SeriesLabelPosition::LowerLeft,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (left, top) = (k == 0 || k == 3, k < 2);
+        let n = p
+            .series
+            .iter()
+            .flat_map(|s| s.x.iter().zip(&s.y))
+            .filter(|&(&x, &y)| {
+                let (fx, fy) = (x / t_end, (tr(y) - y0) / (y1 - y0));
+                let in_x = if left { fx <= 0.3 } else { fx >= 0.7 };
+                let in_y = if top { fy >= 0.6 } else { fy <= 0.4 };
+                in_x && in_y
+            })
+            .count();
+        if n < best.0 {
+            best = (n, pos);
+        }
+    }
+    best.1
+}
+
+fn draw_panel<DB: DrawingBackend>(
+    f: &Figure,
+    p: &Panel,
+    area: &DrawingArea<DB, Shift>,
+) -> DrawResult<DB> {
+    let t_end = if f.t_end > 0.0 { f.t_end } else { 1.0 };
+    // Value range over finite values (and reference lines).
+    let vals = p
+        .series
+        .iter()
+        .flat_map(|s| s.y.iter().copied())
+        .filter(|v| v.is_finite());
+    let (mut lo, mut hi) = vals.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+        (a.min(v), b.max(v))
+    });
+    let min_pos = p
+        .series
+        .iter()
+        .flat_map(|s| s.y.iter().copied())
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .fold(f64::INFINITY, f64::min);
+    if !lo.is_finite() {
+        (lo, hi) = (0.0, 1.0);
+    }
+    let log = !p.linear && !p.stacked && min_pos.is_finite() && hi / min_pos >= 100.0;
+    let tr = |v: f64| if log { v.log10() } else { v };
+    let (y0, y1) = if p.stacked {
+        (0.0, 1.0)
+    } else if log {
+        (
+            min_pos.log10().floor(),
+            hi.log10().ceil().max(min_pos.log10().floor() + 1.0),
+        )
+    } else {
+        for (v, _) in &p.hlines {
+            lo = lo.min(*v);
+            hi = hi.max(*v);
+        }
+        let lo = if lo >= 0.0 && lo < 0.5 * hi { 0.0 } else { lo };
+        let pad = if hi > lo {
+            0.06 * (hi - lo)
+        } else {
+            0.5 * hi.abs().max(1.0)
+        };
+        (if lo == 0.0 { 0.0 } else { lo - pad }, hi + pad)
+    };
+    let mut chart = ChartBuilder::on(area)
+        .margin(10)
+        .margin_right(18)
+        .caption(p.title.clone(), ("sans-serif", 16).into_font())
+        .x_label_area_size(40)
+        .y_label_area_size(72)
+        .build_cartesian_2d(0.0..t_end, y0..y1)?;
+    // Phases first, under everything.
+    for (k, (a, b, _)) in f.phases.iter().enumerate() {
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [(*a, y0), (*b, y1)],
+            rgb(PHASE_RGB[k % PHASE_RGB.len()]).filled(),
+        )))?;
+    }
+    let y_fmt = |v: &f64| {
+        if log {
+            fmt_num(10f64.powf(*v))
+        } else {
+            fmt_num(*v)
+        }
+    };
+    let desc = if log {
+        format!("{} (log)", p.y_desc)
+    } else {
+        p.y_desc.clone()
+    };
+    chart
+        .configure_mesh()
+        .x_desc("time [d]")
+        .y_desc(desc)
+        .y_label_formatter(&y_fmt)
+        .x_label_formatter(&|v| fmt_num(*v))
+        .x_labels(8)
+        .y_labels(6)
+        .max_light_lines(1)
+        .light_line_style(RGBColor(0xf2, 0xf2, 0xf2))
+        .bold_line_style(RGBColor(0xdd, 0xdd, 0xdd))
+        .axis_desc_style(("sans-serif", 13))
+        .label_style(("sans-serif", 12))
+        .draw()?;
+    for (v, label) in &p.hlines {
+        let y = tr(*v);
+        chart.draw_series(LineSeries::new(
+            [(0.0, y), (t_end, y)],
+            RGBColor(0x99, 0x99, 0x99).stroke_width(1),
+        ))?;
+        chart.draw_series(std::iter::once(Text::new(
+            label.clone(),
+            (t_end * 0.995, y),
+            ("sans-serif", 11)
+                .into_font()
+                .color(&RGBColor(0x66, 0x66, 0x66))
+                .pos(plotters::style::text_anchor::Pos::new(
+                    plotters::style::text_anchor::HPos::Right,
+                    plotters::style::text_anchor::VPos::Bottom,
+                )),
+        )))?;
+    }
+    for (t, label) in &p.markers {
+        let red = RGBColor(0xc0, 0x1c, 0x28);
+        chart.draw_series(LineSeries::new([(*t, y0), (*t, y1)], red.stroke_width(2)))?;
+        chart.draw_series(std::iter::once(Text::new(
+            label.clone(),
+            (*t, y1),
+            ("sans-serif", 11).into_font().color(&red),
+        )))?;
+    }
+    let tick = (y1 - y0) * 0.06;
+    for t in &p.ticks {
+        chart.draw_series(LineSeries::new(
+            [(*t, y1), (*t, y1 - tick)],
+            BLACK.stroke_width(1),
+        ))?;
+    }
+    if p.stacked {
+        let n = p.series.first().map_or(0, |s| s.x.len());
+        let mut base = vec![0.0; n];
+        for s in &p.series {
+            let top: Vec<f64> = base.iter().zip(&s.y).map(|(b, v)| b + v.max(0.0)).collect();
+            let mut poly: Vec<(f64, f64)> = s.x.iter().copied().zip(top.iter().copied()).collect();
+            poly.extend(s.x.iter().copied().zip(base.iter().copied()).rev());
+            let c = rgb(s.rgb);
+            chart
+                .draw_series(std::iter::once(Polygon::new(poly, c.filled())))?
+                .label(s.label.clone())
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], c.filled()));
+            base = top;
+        }
+    } else {
+        for s in &p.series {
+            let c = rgb(s.rgb);
+            let mut first = true;
+            // Split at gaps (NaN, or non-positive values on a log axis).
+            let mut seg: Vec<(f64, f64)> = Vec::new();
+            let pts = s.x.iter().zip(&s.y);
+            let mut flush = |seg: &mut Vec<(f64, f64)>, first: &mut bool| -> DrawResult<DB> {
+                if seg.is_empty() {
+                    return Ok(());
+                }
+                let pts = std::mem::take(seg);
+                if pts.len() == 1 {
+                    chart.draw_series(std::iter::once(Circle::new(pts[0], 2, c.filled())))?;
+                }
+                let a = chart.draw_series(LineSeries::new(pts, c.stroke_width(2)))?;
+                if *first {
+                    a.label(s.label.clone()).legend(move |(x, y)| {
+                        PathElement::new([(x, y), (x + 18, y)], c.stroke_width(2))
+                    });
+                    *first = false;
+                }
+                Ok(())
+            };
+            for (&x, &y) in pts {
+                if x.is_finite() && y.is_finite() && (!log || y > 0.0) {
+                    seg.push((x, tr(y)));
+                } else {
+                    flush(&mut seg, &mut first)?;
+                }
+            }
+            flush(&mut seg, &mut first)?;
+        }
+    }
+    if p.series.len() > 1 {
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(0xcc, 0xcc, 0xcc))
+            .label_font(("sans-serif", 12))
+            .position(emptiest_corner(p, t_end, y0, y1, &tr))
+            .draw()?;
+    }
+    Ok(())
+}
