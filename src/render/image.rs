@@ -51,6 +51,9 @@ impl Canvas {
         let mut enc = png::Encoder::new(BufWriter::new(f), self.w as u32, self.h as u32);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
+        // fdeflate-based: several times faster than the default for a few % larger files;
+        // snapshots are written during the run, so encoding speed is simulation time.
+        enc.set_compression(png::Compression::Fast);
         let mut wr = enc.write_header().map_err(io::Error::other)?;
         wr.write_image_data(&self.px).map_err(io::Error::other)?;
         wr.finish().map_err(io::Error::other)
