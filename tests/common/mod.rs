@@ -32,6 +32,7 @@ pub fn bare_scenario(n: usize, days: f64, seed: u64) -> Scenario {
             death_per_h: 0.0,
         },
         fields: vec![],
+        biology: Default::default(),
     }
 }
 
