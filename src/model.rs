@@ -152,7 +152,10 @@ impl Model {
             } else {
                 u64::MAX
             };
-            let gens = p.max_generations as u64 + 1;
+            // Initial progenitors spread over the upper half of the generation range, close
+            // to the steady state's age structure (avoids a start-up burst of divisions).
+            let lo = p.max_generations as u64 / 2;
+            let gens = p.max_generations as u64 - lo + 1;
             place_random(
                 &mut lattice,
                 &geom,
@@ -168,7 +171,7 @@ impl Model {
                         }
                     } else {
                         CellState {
-                            count: ((r >> 20) % gens) as u16,
+                            count: (lo + (r >> 20) % gens) as u16,
                             ..CellState::default()
                         }
                     };

@@ -3,12 +3,12 @@
 //! **Calcium.** Net bone resorption releases calcium: a lattice site of bone is
 //! `ml_per_site` mL of bone tissue in the patient (see `scale`), holding
 //! `BONE_CA_MG_PER_ML` mg of calcium. The excess above the set point, ΔCa [mg/dL], follows
-//! `dΔ/dt = J/V_ECF − k_renal·r·Δ`, J the net release [mg/h] (bone lost; formation takes
-//! calcium back, so only net loss counts, floored at 0), V_ECF = 0.2 L/kg extracellular fluid,
-//! r the renal function. Normal 9.5 mg/dL (8.5–10.5). `CA_CLEARANCE_PER_H` (renal and
-//! skeletal buffering of a calcium load, time constant ~1 d) [L] — calibrated so that the
-//! net bone loss of an untreated, bone-destroying myeloma (~10 %/yr of trabecular bone)
-//! raises calcium by ~1–2 mg/dL, the hypercalcaemia seen in ~13 % at diagnosis (Kyle 2003).
+//! `dΔ/dt = J/V_ECF − k·(1 + r)/2·Δ`, J the net release [mg/h] (bone lost minus bone
+//! formed; Δ floored at 0), V_ECF = 0.2 L/kg extracellular fluid,
+//! r the renal function. Normal 9.5 mg/dL (8.5–10.5). `CA_CLEARANCE_PER_H` = k (renal and
+//! skeletal buffering of a calcium load, time constant ~10 h, half renal) [L]: not calibrated
+//! to a cohort; with it, the rapid lysis phase of the untreated scenario gives
+//! hypercalcaemia and slow remodeling does not.
 //!
 //! **Creatinine.** Light-chain cast nephropathy: renal function r ∈ (0, 1] is injured in
 //! proportion to involved FLC above `CAST_THRESHOLD_MG_L` (casts are rare below ~500 mg/L;
@@ -25,8 +25,8 @@ pub const BONE_CA_MG_PER_ML: f64 = 480.0;
 pub const ECF_L_PER_KG: f64 = 0.2;
 /// Normal serum calcium [mg/dL] [H].
 pub const CA_NORMAL_MG_DL: f64 = 9.5;
-/// Clearance of excess calcium (kidneys + skeletal buffering) [1/h] [L].
-pub const CA_CLEARANCE_PER_H: f64 = 1.0 / 24.0;
+/// Clearance of excess calcium (kidneys + skeletal buffering; half of it renal) [1/h] [L].
+pub const CA_CLEARANCE_PER_H: f64 = 0.1;
 /// Normal creatinine [mg/dL] [H].
 pub const CREATININE_NORMAL_MG_DL: f64 = 0.9;
 /// FLC level above which casts form [mg/L] (Hutchison 2012) [M].
@@ -71,10 +71,11 @@ impl Chemistry {
     /// Advances `dt_h` hours with a net bone loss of `bone_ml_per_h` [mL/h] (negative =
     /// net formation) and involved FLC `flc_mg_l`.
     pub fn advance(&mut self, dt_h: f64, bone_ml_per_h: f64, flc_mg_l: f64) {
-        let j = bone_ml_per_h.max(0.0) * BONE_CA_MG_PER_ML; // mg/h
-        let k = CA_CLEARANCE_PER_H * self.renal;
+        // Net flux: formation takes calcium back (excess floored at 0 below).
+        let j = bone_ml_per_h * BONE_CA_MG_PER_ML; // mg/h
+        let k = CA_CLEARANCE_PER_H * (0.5 + 0.5 * self.renal);
         self.ca_excess_mg_dl =
-            super::mprotein::exact(self.ca_excess_mg_dl, j / self.ecf_dl, k, dt_h);
+            super::mprotein::exact(self.ca_excess_mg_dl, j / self.ecf_dl, k, dt_h).max(0.0);
         let cast = (flc_mg_l / CAST_THRESHOLD_MG_L - 1.0).max(0.0) * CAST_INJURY_PER_H;
         let hyper = (self.calcium_mg_dl() - 11.0).max(0.0) * CA_INJURY_PER_H;
         let dr = (-(cast + hyper) * self.renal + RENAL_RECOVERY_PER_H * (1.0 - self.renal)) * dt_h;

@@ -122,7 +122,7 @@ pub struct RawHaematopoiesis {
     pub stem_division_rate_per_h: Option<f64>,
     /// `progenitor_division_rate_per_h`: [1/h], 0..=1. Default 1/24.
     pub progenitor_division_rate_per_h: Option<f64>,
-    /// `progenitor_exit_rate_per_h`: [1/h], 0..=1. Default 1/48.
+    /// `progenitor_exit_rate_per_h`: [1/h], 0..=1. Default 1/144 (6 d).
     pub progenitor_exit_rate_per_h: Option<f64>,
     /// `max_generations`: progenitor divisions, 0..=1000. Default 12.
     pub max_generations: Option<i64>,

@@ -312,7 +312,9 @@ pub struct HaemParams {
     pub stem_division_per_h: f64,
     /// Progenitor division rate into a free neighbouring site [1/h] (~1 cycle/day) [M].
     pub progenitor_division_per_h: f64,
-    /// Progenitor exit rate (maturation and egress to the blood) [1/h] [L].
+    /// Progenitor exit rate (maturation and egress to the blood) [1/h]: ~1/(6 d), the
+    /// 5–7 d marrow transit (MODEL.md §2c), and calibrated so that the lattice's
+    /// steady-state cellularity matches `cellularity` [M].
     pub progenitor_exit_per_h: f64,
     /// Divisions a progenitor lineage may make before it can only mature [count] [L].
     pub max_generations: u16,
@@ -328,7 +330,7 @@ impl Default for HaemParams {
             stem_fraction: 0.02,
             stem_division_per_h: 1.0 / (7.0 * 24.0),
             progenitor_division_per_h: 1.0 / 24.0,
-            progenitor_exit_per_h: 1.0 / 48.0,
+            progenitor_exit_per_h: 1.0 / (6.0 * 24.0),
             max_generations: 12,
             mm_suppression: 0.5,
         }
