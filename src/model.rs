@@ -618,6 +618,37 @@ impl Model {
         }
     }
 
+    /// Starts a targeted remodeling event: activates the lining cell at `site` (it expresses
+    /// RANKL as if triggered). Returns false if `site` holds no lining cell. For experiments
+    /// and tests; call between steps.
+    pub fn trigger_remodeling(&mut self, site: usize) -> bool {
+        if self.lattice.kind[site] != CellKind::Lining as u8 {
+            return false;
+        }
+        let Some(b) = &self.scenario.biology.bone_cells else {
+            return false;
+        };
+        let until = (self.time_h() + b.activation_h) as f32;
+        let p = &mut self.lattice.payload[site];
+        p.flags |= flags::ACTIVE;
+        p.until_h = until;
+        true
+    }
+
+    /// Removes every cell of `kind` at once (an idealised instant eradication, e.g. to test
+    /// that M-protein falls no faster than its catabolism). Returns how many were removed.
+    pub fn remove_all(&mut self, kind: CellKind) -> u64 {
+        let k = kind as u8;
+        let mut n = 0;
+        for s in self.lattice.kind.iter_mut().filter(|s| **s == k) {
+            *s = CellKind::Empty as u8;
+            n += 1;
+        }
+        self.population[k as usize] -= n;
+        self.population[CellKind::Empty as usize] += n;
+        n
+    }
+
     /// Current IMWG response category.
     pub fn response(&self) -> Category {
         self.clinical.response.current

@@ -21,7 +21,8 @@
 //!    (basal + (1 − basal)·H₂(TGF-β)) / (1 + DKK1/K_DKK1). The osteoblast's deposit quota is
 //!    the resorbed count (coupling: what one osteoclast removed, its successor refills); it
 //!    deposits a site at `ob_formation_per_h`/(1 + DKK1/K_DKK1) (Bishop: one site per ~8.6 d
-//!    → ~14 sites in ~4 months). A buried osteoblast becomes bone (an osteocyte); a finished
+//!    → ~14 sites in ~4 months) into a free neighbouring site, else onto a haematopoietic
+//!    neighbour (displacing it); myeloma cells in a cavity block refilling. A buried osteoblast becomes bone (an osteocyte); a finished
 //!    one becomes a lining cell (or dies with `ob_apoptosis_fraction`).
 //!
 //! Edits of neighbouring bone are *two-phase*, because an `Edit` cannot change the acting
@@ -248,13 +249,13 @@ impl BoneRule {
         if me.flags & flags::PENDING != 0 {
             let target = me.clone as usize;
             let k = view.kind_at(target);
-            if k == CellKind::Empty as u8 {
+            if k == CellKind::Empty as u8 || k == CellKind::Haematopoietic as u8 {
                 return Action::Edit {
                     at: target,
                     kind: CellKind::Bone,
                 };
             }
-            // Done (target is bone now) or pre-empted by another cell (refund the site).
+            // Done (target is bone now) or taken by another kind of cell (refund the site).
             let refund = (k != CellKind::Bone as u8) as u16;
             return Action::Update(CellState {
                 flags: me.flags & !flags::PENDING,
@@ -275,7 +276,12 @@ impl BoneRule {
         }
         let u = unit(draw);
         if u < self.p_deposit && u < self.p_deposit * self.dkk1_factor(env, view.site) {
-            match view.random_neighbour_of(CellKind::Empty, rng) {
+            // New matrix goes into free space, else displaces a (mobile) haematopoietic
+            // cell; myeloma cells filling a cavity block formation (lesions do not heal).
+            let target = view
+                .random_neighbour_of(CellKind::Empty, rng)
+                .or_else(|| view.random_neighbour_of(CellKind::Haematopoietic, rng));
+            match target {
                 Some(j) => {
                     return Action::Update(CellState {
                         clone: j as u32,

@@ -176,7 +176,7 @@ mod tests {
         // nadir 0.3: 0.7 is +133 % but only +0.4 g/dL → not yet.
         assert_eq!(t.assess(&m(0.7)), (Category::PR, false));
         // 0.9 (+0.6) once: unconfirmed; twice: PD confirmed once.
-        assert_eq!(t.assess(&m(0.9)).1, false);
+        assert!(!t.assess(&m(0.9)).1);
         assert_eq!(t.assess(&m(1.0)), (Category::PD, true));
         assert_eq!(t.assess(&m(1.5)), (Category::PD, false));
     }
