@@ -130,7 +130,8 @@ mod tests {
             b.advance(1.0, 1.0);
         }
         assert!((b.hb.level() - 14.5).abs() < 1e-9);
-        for _ in 0..(365 * 24) {
+        // 1500 d ≈ 12 red-cell lifespans: at the steady state.
+        for _ in 0..(1500 * 24) {
             b.advance(1.0, 0.5);
         }
         // Steady state C₀·p^(1/(1+γ)) = 14.5·0.5^0.855 ≈ 8.0 g/dL.
