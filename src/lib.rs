@@ -22,6 +22,7 @@
 
 pub mod bench;
 pub mod cells;
+pub mod clinical;
 pub mod engine;
 pub mod fields;
 pub mod model;

@@ -9,12 +9,21 @@
 
 use std::time::Instant;
 
+use crate::cells::bone::BoneRule;
+use crate::cells::haematopoiesis::HaemRule;
+use crate::cells::immune::ImmuneRule;
 use crate::cells::lattice::{CellKind, Lattice};
-use crate::cells::myeloma::{CellState, MyelomaRule};
+use crate::cells::marrow::{Env, MarrowRule};
+use crate::cells::myeloma::{CellState, MyelomaRule, flags};
+use crate::cells::stroma::StromaRule;
+use crate::clinical::{
+    Assessment, Blood, Category, Chemistry, MarrowSummary, ResponseTracker, Scale, Serum,
+};
 use crate::engine::sweep::{KIND_SLOTS, Sweep, Tally};
 use crate::fields::Field;
-use crate::observe::{Event, Frame, Observer};
+use crate::observe::{Event, Frame, Observer, Value};
 use crate::rng::{self, Purpose};
+use crate::scenario::Isotype;
 use crate::scenario::{Placement, Scenario};
 use crate::space::bone::{self, BoneError};
 use crate::space::geometry::Geometry;
@@ -77,6 +86,9 @@ pub struct Model {
     /// Source rate per kind code for each field [nM/h], precomputed at load.
     secretion: Vec<[f64; 256]>,
     rule: MyelomaRule,
+    families: Families,
+    signals: SignalIndex,
+    clinical: ClinicalState,
     step: u64,
     timers: StageTimers,
     since_record: Tally,
@@ -106,7 +118,67 @@ impl Model {
             }
         }
         let initial_bone_sites = bone_mask.iter().filter(|&&b| b).count();
+        let bio = &s.biology;
+        if bio.bone_cells.is_some() {
+            place_lining(&mut lattice, &geom);
+        }
         seed_myeloma(&mut lattice, &geom, &s);
+        let marrow_sites = geom.len() - initial_bone_sites;
+        if let Some(p) = &bio.stroma {
+            place_random(
+                &mut lattice,
+                &geom,
+                s.seed,
+                1,
+                marrow_sites,
+                p.density,
+                |_| (CellKind::Stroma, CellState::default()),
+            );
+        }
+        if let Some(p) = &bio.immune {
+            place_random(
+                &mut lattice,
+                &geom,
+                s.seed,
+                2,
+                marrow_sites,
+                p.density,
+                |_| (CellKind::Immune, CellState::default()),
+            );
+        }
+        if let Some(p) = &bio.haematopoiesis {
+            let stem_every = if p.stem_fraction > 0.0 {
+                (1.0 / p.stem_fraction).round().max(1.0) as u64
+            } else {
+                u64::MAX
+            };
+            // Initial progenitors spread over the upper half of the generation range, close
+            // to the steady state's age structure (avoids a start-up burst of divisions).
+            let lo = p.max_generations as u64 / 2;
+            let gens = p.max_generations as u64 - lo + 1;
+            place_random(
+                &mut lattice,
+                &geom,
+                s.seed,
+                3,
+                marrow_sites,
+                p.cellularity,
+                |r| {
+                    let st = if r % stem_every == 0 {
+                        CellState {
+                            flags: flags::STEM,
+                            ..CellState::default()
+                        }
+                    } else {
+                        CellState {
+                            count: (lo + (r >> 20) % gens) as u16,
+                            ..CellState::default()
+                        }
+                    };
+                    (CellKind::Haematopoietic, st)
+                },
+            );
+        }
         let fields: Vec<Field> = s
             .fields
             .iter()
@@ -131,6 +203,29 @@ impl Model {
             "mm_deaths",
             "bone_sites",
             "bv_tv_pct",
+            "osteoclasts",
+            "osteoblasts",
+            "lining_cells",
+            "haem_cells",
+            "stroma_cells",
+            "immune_cells",
+            "mm_cells_patient",
+            "m_protein_g_dl",
+            "flc_mg_l",
+            "marrow_pc_pct",
+            "hb_g_dl",
+            "anc_1e9_l",
+            "platelets_1e9_l",
+            "igg_poly_g_l",
+            "calcium_mg_dl",
+            "creatinine_mg_dl",
+            "lytic_lesions",
+            "mrd_log10",
+            "crab_c",
+            "crab_r",
+            "crab_a",
+            "crab_b",
+            "response",
         ]
         .iter()
         .map(|c| c.to_string())
@@ -139,12 +234,64 @@ impl Model {
             columns.push(format!("{}_mean_nM", f.name()));
             columns.push(format!("{}_max_nM", f.name()));
         }
-        let rule = MyelomaRule::new(&s.myeloma, s.dt_h);
+        let rule = MyelomaRule::with_env(&s.myeloma, &bio.myeloma_env, s.dt_h);
+        let families = Families {
+            bone: bio
+                .bone_cells
+                .as_ref()
+                .map(|p| BoneRule::new(p, &bio.myeloma_env, s.dt_h)),
+            stroma: bio.stroma.as_ref().map(StromaRule::new),
+            haem: bio
+                .haematopoiesis
+                .as_ref()
+                .map(|p| HaemRule::new(p, s.dt_h)),
+            immune: bio.immune.as_ref().map(|p| ImmuneRule::new(p, s.dt_h)),
+        };
+        let find = |n: &str| fields.iter().position(|f| f.name() == n);
+        let signals = SignalIndex {
+            rankl: find("rankl"),
+            opg: find("opg"),
+            tgfb: find("tgfb"),
+            dkk1: find("dkk1"),
+            il6: find("il6"),
+        };
+        let initial_bone: Vec<bool> = lattice
+            .kind
+            .iter()
+            .map(|&k| k == CellKind::Bone as u8)
+            .collect();
         let mut population = [0u64; KIND_SLOTS];
         for &k in &lattice.kind {
             population[k as usize] += 1;
         }
         let mm_alive = population[CellKind::Myeloma as usize] > 0;
+        let c = &bio.clinical;
+        let pat = &bio.patient;
+        let clinical = ClinicalState {
+            scale: Scale::new(
+                pat.weight_kg,
+                c.red_marrow_g_per_kg,
+                marrow_sites,
+                s.space.site_um,
+                c.cells_per_site,
+            ),
+            blood: Blood::default(),
+            serum: Serum::new(
+                pat.isotype,
+                pat.weight_kg,
+                c.mprotein_pg_per_cell_day,
+                c.flc_pg_per_cell_day,
+                c.fcrn_saturation,
+            ),
+            chem: Chemistry::new(pat.weight_kg),
+            response: ResponseTracker::new(pat.isotype == Isotype::LightChain),
+            haem_reference: population[CellKind::Haematopoietic as usize] as f64,
+            assess_every_steps: ((c.assess_every_h / s.dt_h).round() as u64).max(1),
+            lesion_min_sites: c.lesion_min_sites,
+            initial_bone,
+            bone_before: population[CellKind::Bone as usize],
+            burden: 0.0,
+        };
         Ok(Self {
             geom,
             lattice,
@@ -152,6 +299,9 @@ impl Model {
             fields,
             secretion,
             rule,
+            families,
+            signals,
+            clinical,
             step: 0,
             timers: StageTimers::default(),
             since_record: Tally::default(),
@@ -261,7 +411,7 @@ impl Model {
         self.timed(3, Self::advance_fields)?;
         self.timed(4, Self::update_cells)?;
         self.step += 1;
-        self.timed(5, |_| Ok(()))?; // advance_compartments: no whole-body compartments yet
+        self.timed(5, Self::advance_compartments)?;
         let mut events = Vec::new();
         self.timed(6, |m| {
             m.assess(&mut events);
@@ -294,20 +444,58 @@ impl Model {
         r
     }
 
-    /// Stage `secrete`: every cell adds its kind's source rate to each field.
+    /// Stage `secrete`: every cell adds its kind's source rate to each field, plus the
+    /// state-dependent sources: RANKL of activated lining cells, TGF-β released by fresh
+    /// reversal (resorbed) surfaces, and the boost of stromal cells engaged by myeloma.
     fn secrete(&mut self) -> Result<(), ModelError> {
         let kinds = &self.lattice.kind;
-        for (f, table) in self.fields.iter_mut().zip(&self.secretion) {
+        let payload = &self.lattice.payload;
+        let now = self.time_h() as f32;
+        let bone = self.families.bone.as_ref();
+        let boost = self
+            .families
+            .stroma
+            .as_ref()
+            .map_or(0.0, |s| s.engaged_factor - 1.0);
+        for (fi, (f, table)) in self.fields.iter_mut().zip(&self.secretion).enumerate() {
+            let active = match bone {
+                Some(b) if Some(fi) == self.signals.rankl => b.activated_rankl_nm_per_h,
+                _ => 0.0,
+            };
+            let reversal = match bone {
+                Some(b) if Some(fi) == self.signals.tgfb => b.reversal_tgfb_nm_per_h,
+                _ => 0.0,
+            };
+            let engaged = boost * table[CellKind::Stroma as usize];
+            const LINING: u8 = CellKind::Lining as u8;
+            const STROMA: u8 = CellKind::Stroma as u8;
             f.sources_mut()
                 .par_chunks_mut(4096)
                 .zip(kinds.par_chunks(4096))
-                .for_each(|(src, ks)| {
-                    for (s, &k) in src.iter_mut().zip(ks) {
-                        *s += table[k as usize];
+                .zip(payload.par_chunks(4096))
+                .for_each(|((src, ks), ps)| {
+                    for ((s, &k), p) in src.iter_mut().zip(ks).zip(ps) {
+                        let mut r = table[k as usize];
+                        if k == LINING {
+                            if p.flags & flags::ACTIVE != 0 {
+                                r += active;
+                            }
+                            if p.flags & flags::REVERSAL != 0 && now < p.until_h {
+                                r += reversal;
+                            }
+                        } else if k == STROMA && p.flags & flags::ENGAGED != 0 {
+                            r += engaged;
+                        }
+                        *s += r;
                     }
                 });
         }
         Ok(())
+    }
+
+    /// Simulated time [h] at the start of the current step.
+    fn time_h(&self) -> f64 {
+        self.step as f64 * self.scenario.dt_h
     }
 
     /// Stage `advance_fields`: diffusion, decay and sources, then a finiteness check.
@@ -325,12 +513,30 @@ impl Model {
         Ok(())
     }
 
-    /// Stage `update_cells`: the parallel tile sweep with the myeloma rule.
+    /// Stage `update_cells`: the parallel tile sweep with the marrow dispatcher rule.
     fn update_cells(&mut self) -> Result<(), ModelError> {
+        self.clinical.bone_before = self.count(CellKind::Bone);
+        let conc = |i: Option<usize>| i.map(|i| self.fields[i].conc());
+        let rule = MarrowRule {
+            myeloma: &self.rule,
+            bone: self.families.bone.as_ref(),
+            stroma: self.families.stroma.as_ref(),
+            haem: self.families.haem.as_ref(),
+            immune: self.families.immune.as_ref(),
+            env: Env {
+                rankl: conc(self.signals.rankl),
+                opg: conc(self.signals.opg),
+                tgfb: conc(self.signals.tgfb),
+                dkk1: conc(self.signals.dkk1),
+                il6: conc(self.signals.il6),
+                now_h: (self.step as f64 * self.scenario.dt_h) as f32,
+                burden: self.clinical.burden,
+            },
+        };
         let t = self.sweep.run(
             &mut self.lattice,
             &self.geom,
-            &self.rule,
+            &rule,
             self.scenario.seed,
             self.step,
         );
@@ -346,12 +552,173 @@ impl Model {
         Ok(())
     }
 
-    /// Stage `assess`: detects run-level events (for now: extinction of the myeloma).
+    /// What the whole-body compartments read from the lattice now.
+    pub fn marrow_summary(&self) -> MarrowSummary {
+        let mm = self.count(CellKind::Myeloma) as f64;
+        let haem = self.count(CellKind::Haematopoietic) as f64;
+        MarrowSummary {
+            mm_cells: mm,
+            haem_cells: haem,
+            haem_reference: self.clinical.haem_reference,
+            nucleated: mm
+                + haem
+                + self.count(CellKind::Stroma) as f64
+                + self.count(CellKind::Immune) as f64,
+            bone_sites: self.count(CellKind::Bone) as f64,
+            bone_sites_before: self.clinical.bone_before as f64,
+        }
+    }
+
+    /// Stage `advance_compartments`: blood counts, serum proteins, calcium and kidneys,
+    /// driven by this step's lattice (scaled to the patient).
+    fn advance_compartments(&mut self) -> Result<(), ModelError> {
+        let m = self.marrow_summary();
+        let dt = self.scenario.dt_h;
+        let c = &mut self.clinical;
+        let n_patient = m.mm_cells * c.scale.cells_per_site;
+        let output = m.marrow_output();
+        c.blood.advance(dt, output);
+        c.serum
+            .advance(dt, n_patient, output, m.mm_fraction(), c.chem.renal);
+        let lost_ml_per_h = (m.bone_sites_before - m.bone_sites) * c.scale.ml_per_site / dt;
+        c.chem.advance(dt, lost_ml_per_h, c.serum.flc_mg_l());
+        c.burden = m.mm_fraction() as f32;
+        let ok = [
+            c.blood.hb.level(),
+            c.serum.m_g_l,
+            c.serum.flc_excess_mg_l,
+            c.chem.ca_excess_mg_dl,
+        ]
+        .iter()
+        .all(|v| v.is_finite());
+        if !ok {
+            return Err(ModelError::Numeric {
+                step: self.step,
+                what: "a whole-body compartment is not finite".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Stage `assess`: extinction of the myeloma, and at the assessment cadence the IMWG
+    /// response (event on change) and confirmed progression (event).
     fn assess(&mut self, events: &mut Vec<Event>) {
         if self.mm_alive && self.count(CellKind::Myeloma) == 0 {
             self.mm_alive = false;
             events.push(self.event("extinction", "no myeloma cells remain".into()));
         }
+        if self.step % self.clinical.assess_every_steps != 0 {
+            return;
+        }
+        let m = self.marrow_summary();
+        let a = Assessment {
+            m_g_dl: self.clinical.serum.m_g_dl(),
+            flc_excess_mg_l: self.clinical.serum.flc_excess_mg_l,
+            marrow_pc_pct: 100.0 * m.mm_fraction(),
+            mm_fraction: m.mm_fraction(),
+        };
+        let before = self.clinical.response.current;
+        let (cat, progressed) = self.clinical.response.assess(&a);
+        if cat != before {
+            events.push(self.event(
+                "response",
+                format!(
+                    "{} -> {} (M-protein {:.2} g/dL, iFLC {:.0} mg/L, marrow PC {:.1} %)",
+                    before.label(),
+                    cat.label(),
+                    a.m_g_dl,
+                    self.clinical.serum.flc_mg_l(),
+                    a.marrow_pc_pct
+                ),
+            ));
+        }
+        if progressed {
+            events.push(self.event(
+                "progression",
+                format!(
+                    "confirmed: M-protein {:.2} g/dL, iFLC {:.0} mg/L (≥25 % and ≥0.5 g/dL above \
+                     nadir on two consecutive assessments)",
+                    a.m_g_dl,
+                    self.clinical.serum.flc_mg_l()
+                ),
+            ));
+        }
+    }
+
+    /// Starts a targeted remodeling event: activates the lining cell at `site` (it expresses
+    /// RANKL as if triggered). Returns false if `site` holds no lining cell. For experiments
+    /// and tests; call between steps.
+    pub fn trigger_remodeling(&mut self, site: usize) -> bool {
+        if self.lattice.kind[site] != CellKind::Lining as u8 {
+            return false;
+        }
+        let Some(b) = &self.scenario.biology.bone_cells else {
+            return false;
+        };
+        let until = (self.time_h() + b.activation_h) as f32;
+        let p = &mut self.lattice.payload[site];
+        p.flags |= flags::ACTIVE;
+        p.until_h = until;
+        true
+    }
+
+    /// Removes every cell of `kind` at once (an idealised instant eradication, e.g. to test
+    /// that M-protein falls no faster than its catabolism). Returns how many were removed.
+    pub fn remove_all(&mut self, kind: CellKind) -> u64 {
+        let k = kind as u8;
+        let mut n = 0;
+        for s in self.lattice.kind.iter_mut().filter(|s| **s == k) {
+            *s = CellKind::Empty as u8;
+            n += 1;
+        }
+        self.population[k as usize] -= n;
+        self.population[CellKind::Empty as usize] += n;
+        n
+    }
+
+    /// Current IMWG response category.
+    pub fn response(&self) -> Category {
+        self.clinical.response.current
+    }
+
+    /// Whole-body state (blood, serum, chemistry, scale).
+    pub fn clinical(&self) -> &ClinicalState {
+        &self.clinical
+    }
+
+    /// Lytic lesions: 8-connected (26 in 3D) regions of sites that were bone at the start and
+    /// are not bone now, with at least `lesion_min_sites` sites (see docs/MODEL.md for the
+    /// mapping to the ≥ 5 mm radiographic criterion). Deterministic (scan in index order).
+    pub fn lytic_lesions(&self) -> usize {
+        let init = &self.clinical.initial_bone;
+        let bone = CellKind::Bone as u8;
+        let lost = |i: usize| init[i] && self.lattice.kind[i] != bone;
+        let mut seen = vec![false; init.len()];
+        let mut stack = Vec::new();
+        let mut hood = [0usize; 26];
+        let mut lesions = 0;
+        for start in 0..init.len() {
+            if seen[start] || !lost(start) {
+                continue;
+            }
+            seen[start] = true;
+            stack.push(start);
+            let mut size = 0usize;
+            while let Some(i) = stack.pop() {
+                size += 1;
+                let n = self.geom.neighbours(i, self.geom.coords(i), &mut hood);
+                for &j in &hood[..n] {
+                    if !seen[j] && lost(j) {
+                        seen[j] = true;
+                        stack.push(j);
+                    }
+                }
+            }
+            if size >= self.clinical.lesion_min_sites {
+                lesions += 1;
+            }
+        }
+        lesions
     }
 
     fn event(&self, kind: &str, detail: String) -> Event {
@@ -369,9 +736,14 @@ impl Model {
     }
 
     /// The current time-series row, matching [`Self::columns`].
-    pub fn row(&self) -> Vec<f64> {
+    pub fn row(&self) -> Vec<Value> {
         let bone = self.count(CellKind::Bone);
-        let mut row = vec![
+        let m = self.marrow_summary();
+        let c = &self.clinical;
+        let frac = m.mm_fraction();
+        let lesions = self.lytic_lesions();
+        let crab = self.crab(lesions);
+        let mut row: Vec<Value> = [
             self.time_d(),
             self.step as f64,
             self.count(CellKind::Myeloma) as f64,
@@ -379,12 +751,131 @@ impl Model {
             self.since_record.deaths as f64,
             bone as f64,
             100.0 * bone as f64 / self.geom.len() as f64,
-        ];
+            self.count(CellKind::Osteoclast) as f64,
+            self.count(CellKind::Osteoblast) as f64,
+            self.count(CellKind::Lining) as f64,
+            m.haem_cells,
+            self.count(CellKind::Stroma) as f64,
+            self.count(CellKind::Immune) as f64,
+            m.mm_cells * c.scale.cells_per_site,
+            c.serum.m_g_dl(),
+            c.serum.flc_mg_l(),
+            100.0 * frac,
+            c.blood.hb.level(),
+            c.blood.anc.level(),
+            c.blood.platelets.level(),
+            c.serum.igg_poly_g_l,
+            c.chem.calcium_mg_dl(),
+            c.chem.creatinine_mg_dl(),
+            lesions as f64,
+            // log10 of the myeloma fraction, floored at -7 (below the 10^-6 NGS limit).
+            frac.max(1e-7).log10(),
+            crab[0] as u8 as f64,
+            crab[1] as u8 as f64,
+            crab[2] as u8 as f64,
+            crab[3] as u8 as f64,
+        ]
+        .into_iter()
+        .map(Value::Num)
+        .collect();
+        row.push(Value::Text(self.response().label()));
         for f in &self.fields {
-            row.push(f.mean());
-            row.push(f.max());
+            row.push(Value::Num(f.mean()));
+            row.push(Value::Num(f.max()));
         }
         row
+    }
+
+    /// CRAB flags [C, R, A, B] now (IMWG 2014, MODEL.md §4b): calcium > 11 mg/dL,
+    /// creatinine > 2 mg/dL, Hb < 10 g/dL, ≥ 1 lytic lesion (given the current count).
+    pub fn crab(&self, lesions: usize) -> [bool; 4] {
+        let c = &self.clinical;
+        [
+            c.chem.calcium_mg_dl() > 11.0,
+            c.chem.creatinine_mg_dl() > 2.0,
+            c.blood.hb.level() < 10.0,
+            lesions >= 1,
+        ]
+    }
+}
+
+/// The non-myeloma cell families' rules.
+struct Families {
+    bone: Option<BoneRule>,
+    stroma: Option<StromaRule>,
+    haem: Option<HaemRule>,
+    immune: Option<ImmuneRule>,
+}
+
+/// Which scenario field (index) carries each signal the rules read.
+struct SignalIndex {
+    rankl: Option<usize>,
+    opg: Option<usize>,
+    tgfb: Option<usize>,
+    dkk1: Option<usize>,
+    il6: Option<usize>,
+}
+
+/// Whole-body state and the bookkeeping the clinical readouts need.
+#[derive(Clone, Debug)]
+pub struct ClinicalState {
+    /// Region → patient scale.
+    pub scale: Scale,
+    /// Blood counts.
+    pub blood: Blood,
+    /// Serum proteins.
+    pub serum: Serum,
+    /// Calcium and kidneys.
+    pub chem: Chemistry,
+    /// IMWG response.
+    pub response: ResponseTracker,
+    /// Healthy reference number of haematopoietic cells [cells on the lattice].
+    pub haem_reference: f64,
+    assess_every_steps: u64,
+    lesion_min_sites: usize,
+    initial_bone: Vec<bool>,
+    bone_before: u64,
+    burden: f32,
+}
+
+/// Puts lining cells on every free site touching bone.
+fn place_lining(lattice: &mut Lattice<CellState>, geom: &Geometry) {
+    let bone = CellKind::Bone as u8;
+    let mut hood = [0usize; 26];
+    let sites: Vec<usize> = (0..geom.len())
+        .filter(|&i| {
+            lattice.kind[i] == CellKind::Empty as u8 && {
+                let n = geom.neighbours(i, geom.coords(i), &mut hood);
+                hood[..n].iter().any(|&j| lattice.kind[j] == bone)
+            }
+        })
+        .collect();
+    for i in sites {
+        lattice.place(i, CellKind::Lining, CellState::default());
+    }
+}
+
+/// Places `fraction × marrow_sites` cells (made by `make` from a random draw) on uniformly
+/// chosen free sites, using seeding stream `unit`.
+fn place_random(
+    lattice: &mut Lattice<CellState>,
+    geom: &Geometry,
+    seed: u64,
+    unit: u64,
+    marrow_sites: usize,
+    fraction: f64,
+    make: impl Fn(u64) -> (CellKind, CellState),
+) {
+    let mut free: Vec<usize> = (0..geom.len())
+        .filter(|&i| lattice.kind[i] == CellKind::Empty as u8)
+        .collect();
+    let n = ((fraction * marrow_sites as f64).round() as usize).min(free.len());
+    let mut r = rng::stream(seed, Purpose::Seeding, 0, unit);
+    for i in 0..n {
+        let j = i + rng::below(r.next_u64(), (free.len() - i) as u32) as usize;
+        free.swap(i, j);
+        let (k, p) = make(r.next_u64());
+        lattice.place(free[i], k, p);
     }
 }
 

@@ -361,7 +361,11 @@ struct Fanout<'a> {
 }
 
 impl Observer for Fanout<'_> {
-    fn on_record(&mut self, columns: &[String], row: &[f64]) -> std::io::Result<()> {
+    fn on_record(
+        &mut self,
+        columns: &[String],
+        row: &[crate::observe::Value],
+    ) -> std::io::Result<()> {
         self.csv.on_record(columns, row)
     }
     fn on_event(&mut self, event: &Event) -> std::io::Result<()> {

@@ -143,7 +143,9 @@ fn report_loads_in_headless_chromium_without_errors_and_is_not_blank() {
         colours.len()
     );
     assert!(
-        non_bg * 10 > px.len(),
+        // A blank or failed page is one flat colour (< 1 % differs); a rendered report with
+        // text and plots differs in several percent of the first screen even when mostly white.
+        non_bg * 30 > px.len(),
         "screenshot is mostly background ({non_bg} of {} pixels differ)",
         px.len()
     );

@@ -75,14 +75,33 @@ fn timeseries_starts_with_time_and_every_header_has_a_unit_or_is_a_count() {
     let ts = read(&r.dir, "timeseries.csv");
     let header: Vec<&str> = ts.lines().next().unwrap().split(',').collect();
     assert_eq!(header[0], "time_d");
-    const UNITS: [&str; 8] = [
-        "_d", "_h", "_nM", "_pct", "_um", "_um2", "_per_h", "_g_per_L",
+    const UNITS: [&str; 14] = [
+        "_d", "_h", "_nM", "_pct", "_um", "_um2", "_per_h", "_g_per_L", "_g_dl", "_mg_dl", "_mg_l",
+        "_g_l", "_1e9_l", "_log10",
     ];
-    const COUNTS: [&str; 6] = [
-        "_cells", "_births", "_deaths", "_sites", "_count", "_events",
+    const COUNTS: [&str; 9] = [
+        "_cells",
+        "_births",
+        "_deaths",
+        "_sites",
+        "_count",
+        "_events",
+        "_patient",
+        "osteoclasts",
+        "osteoblasts",
+    ];
+    // Issue 3 output contract: lesion count, 0/1 CRAB flags and the IMWG category label.
+    const OTHER: [&str; 6] = [
+        "lytic_lesions",
+        "response",
+        "crab_c",
+        "crab_r",
+        "crab_a",
+        "crab_b",
     ];
     for h in &header {
         let ok = *h == "step"
+            || OTHER.contains(h)
             || UNITS.iter().any(|u| h.ends_with(u))
             || COUNTS.iter().any(|c| h.ends_with(c));
         assert!(ok, "column `{h}` has no unit suffix and is not a count");

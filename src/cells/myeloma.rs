@@ -6,22 +6,60 @@
 //! colony rim, the mechanism behind Gompertz-like slowing of net growth; MODEL.md §2a).
 //! Rates come from the scenario (`[myeloma]`, defaults from the Bishop 2024 HAL code).
 //!
-//! Reads: the acting cell's neighbourhood. Decides: `Die`, `Divide` or `Update` (ageing).
+//! Inside the full marrow ([`crate::cells::marrow::MarrowRule`]) the rates respond to the
+//! microenvironment ([`MyelomaRule::decide_in`]): division is scaled by a Hill term in the
+//! growth signal IL-6 + TGF-β (Bishop et al. 2024 gate division by TGF-β; IL-6 is the classic
+//! myeloma growth factor, Kawano 1988), and death is cut by `protection_factor` next to a
+//! stromal cell (adhesion-mediated protection) or where TGF-β exceeds `protect_tgfb_nm`
+//! (bone-derived-factor protection; Bishop 2024: 1/(5 d) → 1/(50 d)).
+//!
+//! Reads: the acting cell's neighbourhood and the committed IL-6/TGF-β fields.
+//! Decides: `Die`, `Divide` or `Update` (ageing).
 
 use rand::Rng;
 
 use crate::cells::lattice::CellKind;
+use crate::cells::marrow::{Env, hill2, unit};
 use crate::engine::sweep::{Action, Rule, SiteView};
 use crate::rng::{Stream, threshold32};
-use crate::scenario::MyelomaParams;
+use crate::scenario::{MyelomaEnvParams, MyelomaParams};
 
-/// Per-cell state carried by every cell on the lattice.
+/// Per-cell state carried by every cell on the lattice (16 bytes).
+///
+/// The meaning of `until_h`, `count` and `flags` depends on the kind (see the family files):
+/// osteoclasts keep their death time, resorbed-site count and a pending target site (in
+/// `clone`, which only myeloma cells use as a clone index); osteoblasts their deposit quota;
+/// lining cells their activation/reversal state; progenitors their generation.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct CellState {
-    /// Index into the clone table (0 = founding clone).
+    /// Index into the clone table (0 = founding clone) for myeloma cells; the pending target
+    /// site of a two-phase bone edit for osteoclasts/osteoblasts.
     pub clone: u32,
     /// Time since the cell was born or last divided [h].
     pub age_h: f32,
+    /// Absolute simulated time [h] at which the cell's current phase ends (lifespan,
+    /// activation, TGF-β release); absolute so that steps that cannot update the payload
+    /// (edits, moves) still count.
+    pub until_h: f32,
+    /// Small per-kind counter [count]: sites resorbed (osteoclast), sites still to deposit
+    /// (osteoblast, reversal lining), generation (progenitor).
+    pub count: u16,
+    /// Per-kind state bits (see [`flags`]).
+    pub flags: u8,
+}
+
+/// Bits of [`CellState::flags`], per kind.
+pub mod flags {
+    /// Lining: expressing RANKL (activated remodeling trigger).
+    pub const ACTIVE: u8 = 1;
+    /// Lining: reversal cell on a freshly resorbed surface, awaiting osteoblasts.
+    pub const REVERSAL: u8 = 2;
+    /// Osteoclast/osteoblast: an edit of the site in `clone` is under way.
+    pub const PENDING: u8 = 4;
+    /// Haematopoietic: stem cell (in a niche; never exits).
+    pub const STEM: u8 = 8;
+    /// Stroma: a myeloma cell adheres (secretion boosted).
+    pub const ENGAGED: u8 = 16;
 }
 
 /// The myeloma rule with its per-step probabilities precomputed as 32-bit thresholds.
@@ -30,16 +68,68 @@ pub struct MyelomaRule {
     death_threshold: u64,
     division_threshold: u64,
     dt_h: f32,
+    env: MyelomaEnvParams,
 }
 
 impl MyelomaRule {
     /// Converts the scenario's rates [1/h] into per-step probabilities for step `dt_h`.
     pub fn new(p: &MyelomaParams, dt_h: f64) -> Self {
+        Self::with_env(p, &MyelomaEnvParams::default(), dt_h)
+    }
+
+    /// As [`Self::new`], with the microenvironment response used by [`Self::decide_in`].
+    pub fn with_env(p: &MyelomaParams, env: &MyelomaEnvParams, dt_h: f64) -> Self {
         Self {
             death_threshold: threshold32(1.0 - (-p.death_per_h * dt_h).exp()),
             division_threshold: threshold32(1.0 - (-p.division_per_h * dt_h).exp()),
             dt_h: dt_h as f32,
+            env: env.clone(),
         }
+    }
+
+    /// The decision inside the full marrow: rates modulated by the committed fields and by
+    /// adjacent stroma. Thinning: an event drawn at the maximal rate is kept with the
+    /// modulation factor (exact as rate·dt → 0; rate·dt ≤ 0.05 here).
+    #[inline]
+    pub fn decide_in(
+        &self,
+        view: &SiteView<'_, CellState>,
+        rng: &mut Stream,
+        env: &Env<'_>,
+    ) -> Action<CellState> {
+        let draw = rng.next_u64();
+        let e = &self.env;
+        if draw & 0xFFFF_FFFF < self.death_threshold {
+            let protected = Env::at(env.tgfb, view.site) >= e.protect_tgfb_nm as f32
+                || view.count_neighbours(CellKind::Stroma) > 0;
+            if !protected || unit(rng.next_u64()) < e.protection_factor as f32 {
+                return Action::Die;
+            }
+        }
+        let me = view.payload();
+        if draw >> 32 < self.division_threshold {
+            let basal = e.basal_division_fraction as f32;
+            let go = basal >= 1.0 || {
+                let s = Env::at(env.il6, view.site) + Env::at(env.tgfb, view.site);
+                let f = basal + (1.0 - basal) * hill2(s, e.growth_half_nm as f32);
+                unit(rng.next_u64()) < f
+            };
+            if go && let Some(to) = view.random_neighbour_of(CellKind::Empty, rng) {
+                let fresh = CellState {
+                    clone: me.clone,
+                    ..CellState::default()
+                };
+                return Action::Divide {
+                    to,
+                    mother: fresh,
+                    daughter: fresh,
+                };
+            }
+        }
+        Action::Update(CellState {
+            age_h: me.age_h + self.dt_h,
+            ..me
+        })
     }
 }
 
@@ -62,6 +152,7 @@ impl Rule for MyelomaRule {
                 let fresh = CellState {
                     clone: me.clone,
                     age_h: 0.0,
+                    ..CellState::default()
                 };
                 return Action::Divide {
                     to,

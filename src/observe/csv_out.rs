@@ -13,7 +13,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter};
 use std::path::Path;
 
-use super::{Event, Observer};
+use super::{Event, Observer, Value};
 
 /// File name of the time series inside a run directory.
 pub const TIMESERIES_FILE: &str = "timeseries.csv";
@@ -65,7 +65,7 @@ impl CsvObserver {
 }
 
 impl Observer for CsvObserver {
-    fn on_record(&mut self, columns: &[String], row: &[f64]) -> io::Result<()> {
+    fn on_record(&mut self, columns: &[String], row: &[Value]) -> io::Result<()> {
         if columns.len() != self.columns || row.len() != self.columns {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
@@ -111,12 +111,16 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("myelosim-csv-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let cols: Vec<String> = ["time_d", "mm_cells"]
+        let cols: Vec<String> = ["time_d", "mm_cells", "response"]
             .iter()
             .map(|s| s.to_string())
             .collect();
         let mut o = CsvObserver::create(&dir, &cols).unwrap();
-        o.on_record(&cols, &[0.1 + 0.2, 3.0]).unwrap();
+        o.on_record(
+            &cols,
+            &[Value::Num(0.1 + 0.2), Value::Num(3.0), Value::Text("VGPR")],
+        )
+        .unwrap();
         o.on_event(&Event {
             step: 1,
             time_d: 1.0 / 24.0,
@@ -124,10 +128,10 @@ mod tests {
             detail: "a, \"b\"".into(),
         })
         .unwrap();
-        assert!(o.on_record(&cols, &[1.0]).is_err());
+        assert!(o.on_record(&cols, &[Value::Num(1.0)]).is_err());
         o.finish().unwrap();
         let ts = std::fs::read_to_string(dir.join(TIMESERIES_FILE)).unwrap();
-        assert_eq!(ts, "time_d,mm_cells\n0.30000000000000004,3\n");
+        assert_eq!(ts, "time_d,mm_cells,response\n0.30000000000000004,3,VGPR\n");
         let ev = std::fs::read_to_string(dir.join(EVENTS_FILE)).unwrap();
         assert_eq!(
             ev,

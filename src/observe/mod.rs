@@ -44,10 +44,54 @@ pub struct Frame<'a> {
     pub fields: Vec<(&'a str, &'a [f64])>,
 }
 
+/// One time-series cell: a number, or a categorical label (e.g. the IMWG response `VGPR`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Value {
+    /// A number (written in shortest round-trip form).
+    Num(f64),
+    /// A fixed label.
+    Text(&'static str),
+}
+
+impl Value {
+    /// The number, or NaN for a label.
+    pub fn num(self) -> f64 {
+        match self {
+            Value::Num(v) => v,
+            Value::Text(_) => f64::NAN,
+        }
+    }
+
+    /// A bit pattern for exact comparisons: the f64 bits of a number, an FNV-1a hash of a label.
+    pub fn to_bits(self) -> u64 {
+        match self {
+            Value::Num(v) => v.to_bits(),
+            Value::Text(t) => t.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+                (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+            }),
+        }
+    }
+}
+
+impl From<f64> for Value {
+    fn from(v: f64) -> Self {
+        Value::Num(v)
+    }
+}
+
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Num(v) => write!(f, "{v}"),
+            Value::Text(t) => f.write_str(t),
+        }
+    }
+}
+
 /// Receives recorded rows and events from the model.
 pub trait Observer {
     /// A time-series row; `columns` is the same slice for every call of one run.
-    fn on_record(&mut self, columns: &[String], row: &[f64]) -> std::io::Result<()>;
+    fn on_record(&mut self, columns: &[String], row: &[Value]) -> std::io::Result<()>;
     /// An event.
     fn on_event(&mut self, event: &Event) -> std::io::Result<()>;
     /// A lattice snapshot (see [`Frame`]). The default ignores it.
@@ -62,13 +106,13 @@ pub struct MemoryObserver {
     /// Column names (set on the first row).
     pub columns: Vec<String>,
     /// Recorded rows.
-    pub rows: Vec<Vec<f64>>,
+    pub rows: Vec<Vec<Value>>,
     /// Events in order.
     pub events: Vec<Event>,
 }
 
 impl Observer for MemoryObserver {
-    fn on_record(&mut self, columns: &[String], row: &[f64]) -> std::io::Result<()> {
+    fn on_record(&mut self, columns: &[String], row: &[Value]) -> std::io::Result<()> {
         if self.columns.is_empty() {
             self.columns = columns.to_vec();
         }
@@ -82,9 +126,23 @@ impl Observer for MemoryObserver {
 }
 
 impl MemoryObserver {
-    /// The values of one column, by name.
+    /// The values of one column, by name (labels read as NaN).
     pub fn column(&self, name: &str) -> Option<Vec<f64>> {
         let k = self.columns.iter().position(|c| c == name)?;
-        Some(self.rows.iter().map(|r| r[k]).collect())
+        Some(self.rows.iter().map(|r| r[k].num()).collect())
+    }
+
+    /// The labels of a categorical column, by name (numbers read as "").
+    pub fn labels(&self, name: &str) -> Option<Vec<&'static str>> {
+        let k = self.columns.iter().position(|c| c == name)?;
+        Some(
+            self.rows
+                .iter()
+                .map(|r| match r[k] {
+                    Value::Text(t) => t,
+                    Value::Num(_) => "",
+                })
+                .collect(),
+        )
     }
 }

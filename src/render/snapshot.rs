@@ -490,7 +490,7 @@ fn safe_name(s: &str) -> String {
 }
 
 impl Observer for SnapshotObserver {
-    fn on_record(&mut self, _: &[String], _: &[f64]) -> io::Result<()> {
+    fn on_record(&mut self, _: &[String], _: &[crate::observe::Value]) -> io::Result<()> {
         Ok(())
     }
     fn on_event(&mut self, _: &Event) -> io::Result<()> {

@@ -37,6 +37,21 @@ pub struct RawScenario {
     /// `[output]`: what a run writes besides the time series.
     #[serde(default)]
     pub output: RawOutput,
+    /// `[bone_cells]`: lining cells, osteoclasts, osteoblasts. Absent: no remodeling.
+    pub bone_cells: Option<RawBoneCells>,
+    /// `[stroma]`: stromal cells. Absent: none.
+    pub stroma: Option<RawStroma>,
+    /// `[haematopoiesis]`: normal blood-forming cells. Absent: none (blood output then falls
+    /// only with the space myeloma takes).
+    pub haematopoiesis: Option<RawHaematopoiesis>,
+    /// `[immune]`: NK/T effectors. Absent: none.
+    pub immune: Option<RawImmune>,
+    /// `[patient]`: body size and clone isotype.
+    #[serde(default)]
+    pub patient: RawPatient,
+    /// `[clinical]`: readouts and scaling.
+    #[serde(default)]
+    pub clinical: RawClinical,
 }
 
 /// `[output]`.
@@ -49,6 +64,134 @@ pub struct RawOutput {
     /// capped at 7 d (one year → weekly, 53 frames; 60 d → every 2 d; ≤ 50 d → daily), so an
     /// animation has ~50 frames and a run stays a few MB.
     pub snapshot_every_d: Option<f64>,
+}
+
+/// `[bone_cells]`. Every key optional; defaults and sources in
+/// [`BoneCellParams`](super::BoneCellParams).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBoneCells {
+    /// `activation_rate_per_h`: spontaneous lining activation [1/h], 0..=0.01. Default 2e-6.
+    pub activation_rate_per_h: Option<f64>,
+    /// `activation_d`: RANKL expression of an activated lining cell [d], > 0 and ≤ 100. Default 14.
+    pub activation_d: Option<f64>,
+    /// `activated_rankl_nM_per_h`: RANKL of an activated lining cell [nM/h], 0..=1e3. Default 2.
+    #[serde(rename = "activated_rankl_nM_per_h")]
+    pub activated_rankl_nm_per_h: Option<f64>,
+    /// `oc_formation_rate_per_h`: maximal osteoclast formation [1/h], 0..=1. Default 1/72.
+    pub oc_formation_rate_per_h: Option<f64>,
+    /// `oc_rankl_half_nM`: half-maximal effective RANKL [nM], > 0 and ≤ 1e3. Default 0.05.
+    #[serde(rename = "oc_rankl_half_nM")]
+    pub oc_rankl_half_nm: Option<f64>,
+    /// `oc_opg_half_nM`: OPG halving the RANKL signal [nM], > 0 and ≤ 1e3. Default 0.1.
+    #[serde(rename = "oc_opg_half_nM")]
+    pub oc_opg_half_nm: Option<f64>,
+    /// `oc_lifespan_mean_d`: osteoclast lifespan mean [d], > 0 and ≤ 100. Default 14.
+    pub oc_lifespan_mean_d: Option<f64>,
+    /// `oc_lifespan_sd_d`: osteoclast lifespan sd [d], 0..=50. Default 2.3.
+    pub oc_lifespan_sd_d: Option<f64>,
+    /// `oc_resorption_sites_per_d`: resorption [sites/d], 0..=24. Default 1.
+    pub oc_resorption_sites_per_d: Option<f64>,
+    /// `reversal_tgfb_nM_per_h`: TGF-β released by a fresh resorbed surface [nM/h], 0..=1e3. Default 1.
+    #[serde(rename = "reversal_tgfb_nM_per_h")]
+    pub reversal_tgfb_nm_per_h: Option<f64>,
+    /// `reversal_release_d`: duration of that release [d], 0..=100. Default 3.
+    pub reversal_release_d: Option<f64>,
+    /// `ob_recruit_rate_per_h`: maximal osteoblast recruitment [1/h], 0..=1. Default 1/24.
+    pub ob_recruit_rate_per_h: Option<f64>,
+    /// `ob_tgfb_half_nM`: half-maximal TGF-β for recruitment [nM], > 0 and ≤ 1e3. Default 0.1.
+    #[serde(rename = "ob_tgfb_half_nM")]
+    pub ob_tgfb_half_nm: Option<f64>,
+    /// `ob_basal_fraction`: recruitment without TGF-β [fraction], 0..=1. Default 0.05.
+    pub ob_basal_fraction: Option<f64>,
+    /// `ob_dkk1_half_nM`: DKK1 halving recruitment and deposition [nM], > 0 and ≤ 1e3. Default 0.2.
+    #[serde(rename = "ob_dkk1_half_nM")]
+    pub ob_dkk1_half_nm: Option<f64>,
+    /// `ob_formation_sites_per_d`: deposition [sites/d], 0..=24. Default 1/8.6.
+    pub ob_formation_sites_per_d: Option<f64>,
+    /// `ob_lifespan_max_d`: longest active osteoblast life [d], > 0 and ≤ 1000. Default 200.
+    pub ob_lifespan_max_d: Option<f64>,
+    /// `ob_apoptosis_fraction`: finished osteoblasts that die [fraction], 0..=1. Default 0.
+    pub ob_apoptosis_fraction: Option<f64>,
+}
+
+/// `[stroma]`; defaults in [`StromaParams`](super::StromaParams).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStroma {
+    /// `density_pct`: stromal cells [% of marrow sites], 0..=50. Default 1.
+    pub density_pct: Option<f64>,
+    /// `engaged_factor`: secretion multiplier with adherent myeloma, 1..=100. Default 5.
+    pub engaged_factor: Option<f64>,
+}
+
+/// `[haematopoiesis]`; defaults in [`HaemParams`](super::HaemParams).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHaematopoiesis {
+    /// `cellularity_pct`: haematopoietic cells [% of marrow sites], 0..=95. Default 50.
+    pub cellularity_pct: Option<f64>,
+    /// `stem_pct`: stem cells [% of haematopoietic cells], 0..=100. Default 2.
+    pub stem_pct: Option<f64>,
+    /// `stem_division_rate_per_h`: [1/h], 0..=1. Default 1/168.
+    pub stem_division_rate_per_h: Option<f64>,
+    /// `progenitor_division_rate_per_h`: [1/h], 0..=1. Default 1/24.
+    pub progenitor_division_rate_per_h: Option<f64>,
+    /// `progenitor_exit_rate_per_h`: [1/h], 0..=1. Default 1/144 (6 d).
+    pub progenitor_exit_rate_per_h: Option<f64>,
+    /// `max_generations`: progenitor divisions, 0..=1000. Default 12.
+    pub max_generations: Option<i64>,
+    /// `mm_suppression`: division divisor per adjacent myeloma cell, 0..=100. Default 0.5.
+    pub mm_suppression: Option<f64>,
+}
+
+/// `[immune]`; defaults in [`ImmuneParams`](super::ImmuneParams).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawImmune {
+    /// `density_pct`: effectors [% of marrow sites], 0..=50. Default 0.5.
+    pub density_pct: Option<f64>,
+    /// `kill_rate_per_h`: per adjacent myeloma cell [1/h], 0..=10. Default 0.12.
+    pub kill_rate_per_h: Option<f64>,
+    /// `move_rate_per_h`: random-walk steps [1/h], 0..=1. Default 0.5.
+    pub move_rate_per_h: Option<f64>,
+    /// `tgfb_half_nM`: TGF-β halving the kill rate [nM], > 0 and ≤ 1e3. Default 0.2.
+    #[serde(rename = "tgfb_half_nM")]
+    pub tgfb_half_nm: Option<f64>,
+    /// `burden_half_pct`: myeloma marrow % halving the kill rate, > 0 and ≤ 100. Default 5.
+    pub burden_half_pct: Option<f64>,
+}
+
+/// `[patient]`; defaults in [`PatientParams`](super::PatientParams).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPatient {
+    /// `weight_kg`: 20..=250. Default 70.
+    pub weight_kg: Option<f64>,
+    /// `height_cm`: 100..=230. Default 170.
+    pub height_cm: Option<f64>,
+    /// `isotype`: `"IgG"`, `"IgA"` or `"light_chain"`. Default IgG (~50–55 % of patients).
+    pub isotype: Option<String>,
+}
+
+/// `[clinical]`; defaults in [`ClinicalParams`](super::ClinicalParams).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClinical {
+    /// `assess_every_d`: assessment cadence [d], > 0 and ≤ 365. Default 28.
+    pub assess_every_d: Option<f64>,
+    /// `red_marrow_g_per_kg`: active marrow mass [g/kg], > 0 and ≤ 50. Default 16 (ICRP 89).
+    pub red_marrow_g_per_kg: Option<f64>,
+    /// `cells_per_site`: fixed scale [cells/site], 0 (derive) ..=1e15. Default 0.
+    pub cells_per_site: Option<f64>,
+    /// `mprotein_pg_per_cell_day`: 0..=1000. Default 20 (Salmon & Smith 1970: 10–50).
+    pub mprotein_pg_per_cell_day: Option<f64>,
+    /// `flc_pg_per_cell_day`: 0..=1000. Default 5 [L].
+    pub flc_pg_per_cell_day: Option<f64>,
+    /// `fcrn_saturation`: faster IgG catabolism at high IgG. Default false.
+    pub fcrn_saturation: Option<bool>,
+    /// `lesion_min_sites`: connected resorbed sites counted as a lytic lesion, 1..=10⁹. Default 50.
+    pub lesion_min_sites: Option<i64>,
 }
 
 /// `[run]`.
@@ -125,6 +268,22 @@ pub struct RawMyeloma {
     /// `death_rate_per_h`: apoptosis rate [1/h], 0..=1. Default 1/120 h ≈ 0.00833
     /// (Bishop et al. 2024: death 1/(5 d) without stromal protection).
     pub death_rate_per_h: Option<f64>,
+    /// `basal_division_fraction`: division without growth signal [fraction of max], 0..=1.
+    /// Default 1 (no signal dependence).
+    pub basal_division_fraction: Option<f64>,
+    /// `growth_half_nM`: IL-6 + TGF-β for half-maximal division drive [nM], > 0 and ≤ 1e3.
+    /// Default 0.5.
+    #[serde(rename = "growth_half_nM")]
+    pub growth_half_nm: Option<f64>,
+    /// `protection_factor`: death multiplier next to stroma / in TGF-β, 0..=1. Default 0.1
+    /// (Bishop 2024).
+    pub protection_factor: Option<f64>,
+    /// `protect_tgfb_nM`: TGF-β above which cells are protected [nM], 0..=1e3. Default 0.2.
+    #[serde(rename = "protect_tgfb_nM")]
+    pub protect_tgfb_nm: Option<f64>,
+    /// `lining_activation_rate_per_h`: activation of an adjacent lining cell [1/h], 0..=1.
+    /// Default 0.002.
+    pub lining_activation_rate_per_h: Option<f64>,
 }
 
 /// `[fields.<name>]`: one diffusing signal.

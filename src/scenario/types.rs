@@ -38,6 +38,8 @@ pub struct Scenario {
     pub myeloma: MyelomaParams,
     /// Diffusing signals, in scenario order.
     pub fields: Vec<FieldParams>,
+    /// The disease mechanism (other cell families, patient, clinical readouts).
+    pub biology: Biology,
     /// What a run writes besides the time series.
     pub output: OutputParams,
 }
@@ -154,6 +156,298 @@ impl FieldParams {
             (self.diffusion_um2_per_h / self.decay_per_h).sqrt()
         } else {
             f64::INFINITY
+        }
+    }
+}
+
+/// The disease-mechanism parameters (issue 3): cell families besides myeloma, the myeloma
+/// cells' response to their microenvironment, the patient and the clinical readouts.
+///
+/// A family whose scenario section is absent is left out (`None`): no cells of it are placed
+/// and its rules never run, as in the benchmark and minimal scenarios. `Default` gives that
+/// "bare" biology plus default patient and clinical settings.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Biology {
+    /// `[myeloma]` microenvironment keys (growth and survival signals, secretion).
+    pub myeloma_env: MyelomaEnvParams,
+    /// `[bone_cells]`: lining cells, osteoclasts, osteoblasts (bone remodeling).
+    pub bone_cells: Option<BoneCellParams>,
+    /// `[stroma]`: bone-marrow stromal cells.
+    pub stroma: Option<StromaParams>,
+    /// `[haematopoiesis]`: normal blood-forming tissue on the lattice.
+    pub haematopoiesis: Option<HaemParams>,
+    /// `[immune]`: NK / cytotoxic T effectors.
+    pub immune: Option<ImmuneParams>,
+    /// `[patient]`.
+    pub patient: PatientParams,
+    /// `[clinical]`.
+    pub clinical: ClinicalParams,
+}
+
+/// How myeloma cells respond to their microenvironment (`[myeloma]` keys beyond the rates).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MyelomaEnvParams {
+    /// Fraction of the maximal division rate without growth signals [0–1]. Default 1 (no
+    /// signal dependence, the foundation's behaviour). Bishop et al. 2024 gate division fully
+    /// by a TGF-β Hill term (fraction 0); the untreated scenario uses 0.3 [L].
+    pub basal_division_fraction: f64,
+    /// Half-maximal growth signal (IL-6 + TGF-β) [nM] of the Hill term (n = 2) [L].
+    pub growth_half_nm: f64,
+    /// Death-rate multiplier for a cell next to a stromal cell or in TGF-β above
+    /// `protect_tgfb_nm` [0–1]. Default 0.1: Bishop et al. 2024, 1/(5 d) → 1/(50 d).
+    pub protection_factor: f64,
+    /// TGF-β level [nM] above which bone-derived-factor protection applies [L].
+    pub protect_tgfb_nm: f64,
+    /// Rate at which a myeloma cell next to a quiescent lining cell activates it (starts a
+    /// remodeling event) [1/h]. Bishop et al. 2024: MM next to lining triggers RANKL [L].
+    pub lining_activation_per_h: f64,
+}
+
+impl Default for MyelomaEnvParams {
+    fn default() -> Self {
+        Self {
+            basal_division_fraction: 1.0,
+            growth_half_nm: 0.5,
+            protection_factor: 0.1,
+            protect_tgfb_nm: 0.2,
+            lining_activation_per_h: 0.002,
+        }
+    }
+}
+
+/// Bone remodeling cells (`[bone_cells]`). Sources: Bishop et al. 2024 HAL code (MODEL.md
+/// Table 1.5a), Parfitt/Manolagas (MODEL.md §2b).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BoneCellParams {
+    /// Spontaneous activation rate of a quiescent lining cell (targeted remodeling trigger)
+    /// [1/h]. Calibrated so that the healthy region turns over ~25 %/yr of trabecular bone
+    /// (MODEL.md §2b) [M].
+    pub activation_per_h: f64,
+    /// How long an activated lining cell expresses RANKL [h]. Bishop 2024: up to 14 d.
+    pub activation_h: f64,
+    /// RANKL secreted by an activated lining cell into its site [nM/h] [L].
+    pub activated_rankl_nm_per_h: f64,
+    /// Maximal rate at which osteoclast precursors fuse into an osteoclast on a lining site
+    /// [1/h]. Bishop 2024: at most one fusion per 3 d → 1/72 h.
+    pub oc_formation_per_h: f64,
+    /// Half-maximal effective RANKL signal [nM] (Hill n = 2) [L].
+    pub oc_rankl_half_nm: f64,
+    /// OPG level that halves the effective RANKL signal [nM] (decoy receptor) [L].
+    pub oc_opg_half_nm: f64,
+    /// Mean osteoclast lifespan [h]. Bishop 2024: Normal(14 d, 2.3 d) truncated to [7, 21] d.
+    pub oc_lifespan_mean_h: f64,
+    /// Standard deviation of the osteoclast lifespan [h] (Bishop 2024: 2.3 d).
+    pub oc_lifespan_sd_h: f64,
+    /// Resorption rate of one osteoclast [sites/h]. Bishop 2024: one 10-µm site per day.
+    pub oc_resorption_per_h: f64,
+    /// TGF-β release of a fresh reversal (resorbed) surface [nM/h] (latent matrix TGF-β
+    /// activated by resorption; Bishop 2024 "bone-derived factor") [L].
+    pub reversal_tgfb_nm_per_h: f64,
+    /// How long a resorbed surface releases TGF-β [h]. Bishop 2024: 3 d.
+    pub reversal_release_h: f64,
+    /// Maximal osteoblast recruitment rate onto a reversal surface [1/h]. Bishop 2024: MSC →
+    /// pre-osteoblast up to 1/day × Hill(TGF-β, n = 2).
+    pub ob_recruit_per_h: f64,
+    /// Half-maximal TGF-β for recruitment [nM] (Hill n = 2) [L].
+    pub ob_tgfb_half_nm: f64,
+    /// Recruitment floor without TGF-β, as a fraction of the maximum [0–1] (reversal cells
+    /// eventually differentiate even without fresh signal; Delaisse 2014) [L].
+    pub ob_basal_fraction: f64,
+    /// DKK1 level that halves recruitment and deposition [nM] (Wnt inhibition; Tian 2003) [L].
+    pub ob_dkk1_half_nm: f64,
+    /// Bone deposition rate of one osteoblast [sites/h]. Bishop 2024: one site per ~8.6 d at
+    /// basal TGF-β.
+    pub ob_formation_per_h: f64,
+    /// Longest osteoblast active life [h] (Manolagas 2000: ~3 months; cap 200 d).
+    pub ob_lifespan_max_h: f64,
+    /// Fraction of osteoblasts that die at the end of formation instead of becoming lining
+    /// cells [0–1]. Manolagas 2000: 50–70 %; default 0 keeps surface coverage (see MODEL.md).
+    pub ob_apoptosis_fraction: f64,
+}
+
+impl Default for BoneCellParams {
+    fn default() -> Self {
+        Self {
+            activation_per_h: 2.0e-6,
+            activation_h: 14.0 * 24.0,
+            activated_rankl_nm_per_h: 2.0,
+            oc_formation_per_h: 1.0 / 72.0,
+            oc_rankl_half_nm: 0.05,
+            oc_opg_half_nm: 0.1,
+            oc_lifespan_mean_h: 14.0 * 24.0,
+            oc_lifespan_sd_h: 2.3 * 24.0,
+            oc_resorption_per_h: 1.0 / 24.0,
+            reversal_tgfb_nm_per_h: 1.0,
+            reversal_release_h: 3.0 * 24.0,
+            ob_recruit_per_h: 1.0 / 24.0,
+            ob_tgfb_half_nm: 0.1,
+            ob_basal_fraction: 0.05,
+            ob_dkk1_half_nm: 0.2,
+            ob_formation_per_h: 1.0 / (8.6 * 24.0),
+            ob_lifespan_max_h: 200.0 * 24.0,
+            ob_apoptosis_fraction: 0.0,
+        }
+    }
+}
+
+/// Bone-marrow stromal cells (`[stroma]`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StromaParams {
+    /// Stromal cells as a fraction of free marrow sites at the start [0–1] [L].
+    pub density: f64,
+    /// Multiplier on a stromal cell's field secretion while a myeloma cell adheres to it
+    /// (adhesion → NF-κB → IL-6, RANKL; Uchiyama 1993, Wang 2011) [L].
+    pub engaged_factor: f64,
+}
+
+impl Default for StromaParams {
+    fn default() -> Self {
+        Self {
+            density: 0.01,
+            engaged_factor: 5.0,
+        }
+    }
+}
+
+/// Normal haematopoiesis on the lattice (`[haematopoiesis]`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct HaemParams {
+    /// Fraction of free marrow sites holding haematopoietic cells at the start [0–1] (adult
+    /// marrow cellularity ~40–60 %, the rest fat) [M].
+    pub cellularity: f64,
+    /// Fraction of the initial haematopoietic cells that are stem cells in niches [0–1] [L].
+    pub stem_fraction: f64,
+    /// Stem-cell division rate [1/h] (asymmetric: a progenitor daughter) [L]; multipotent
+    /// progenitors cycle about weekly (HSC proper: once per 25–50 weeks, Catlin 2011).
+    pub stem_division_per_h: f64,
+    /// Progenitor division rate into a free neighbouring site [1/h] (~1 cycle/day) [M].
+    pub progenitor_division_per_h: f64,
+    /// Progenitor exit rate (maturation and egress to the blood) [1/h]: ~1/(6 d), the
+    /// 5–7 d marrow transit (MODEL.md §2c), and calibrated so that the lattice's
+    /// steady-state cellularity matches `cellularity` [M].
+    pub progenitor_exit_per_h: f64,
+    /// Divisions a progenitor lineage may make before it can only mature [count] [L].
+    pub max_generations: u16,
+    /// Factor by which each adjacent myeloma cell divides a progenitor's division rate
+    /// (local suppression: 1/(1 + k·n_MM)) [L].
+    pub mm_suppression: f64,
+}
+
+impl Default for HaemParams {
+    fn default() -> Self {
+        Self {
+            cellularity: 0.5,
+            stem_fraction: 0.02,
+            stem_division_per_h: 1.0 / (7.0 * 24.0),
+            progenitor_division_per_h: 1.0 / 24.0,
+            progenitor_exit_per_h: 1.0 / (6.0 * 24.0),
+            max_generations: 12,
+            mm_suppression: 0.5,
+        }
+    }
+}
+
+/// Immune effectors (`[immune]`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImmuneParams {
+    /// Effector cells as a fraction of free marrow sites at the start [0–1] [L].
+    pub density: f64,
+    /// Kill rate per adjacent myeloma cell [1/h]. Froid myelomaSimpleABM: 0.12/h per contact.
+    pub kill_per_h: f64,
+    /// Random-walk step rate [1/h] [L].
+    pub move_per_h: f64,
+    /// TGF-β level halving the kill rate [nM] (TGF-β immunosuppression) [L].
+    pub tgfb_half_nm: f64,
+    /// Marrow myeloma fraction halving the kill rate [0–1] (Tregs, MDSC, PD-L1, exhaustion) [L].
+    pub burden_half: f64,
+}
+
+impl Default for ImmuneParams {
+    fn default() -> Self {
+        Self {
+            density: 0.005,
+            kill_per_h: 0.12,
+            move_per_h: 0.5,
+            tgfb_half_nm: 0.2,
+            burden_half: 0.05,
+        }
+    }
+}
+
+/// Myeloma isotype: which protein the clone secretes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Isotype {
+    /// Intact IgG (t½ ~21 d).
+    IgG,
+    /// Intact IgA (t½ ~6 d).
+    IgA,
+    /// Light chains only (no serum M-spike; involved FLC).
+    LightChain,
+}
+
+impl Isotype {
+    /// Name as written in scenario files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Isotype::IgG => "IgG",
+            Isotype::IgA => "IgA",
+            Isotype::LightChain => "light_chain",
+        }
+    }
+}
+
+/// The patient (`[patient]`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PatientParams {
+    /// Body weight [kg].
+    pub weight_kg: f64,
+    /// Height [cm] (body surface area for dosing; Mosteller).
+    pub height_cm: f64,
+    /// Clone isotype.
+    pub isotype: Isotype,
+}
+
+impl Default for PatientParams {
+    fn default() -> Self {
+        Self {
+            weight_kg: 70.0,
+            height_cm: 170.0,
+            isotype: Isotype::IgG,
+        }
+    }
+}
+
+/// Clinical readouts (`[clinical]`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClinicalParams {
+    /// Assessment cadence [h] (IMWG response checked monthly in trials). Default 28 d.
+    pub assess_every_h: f64,
+    /// Active (red) marrow mass per kg body weight [g/kg]. ICRP 89: 1170 g in the 73-kg
+    /// reference man, 900 g in the 60-kg woman → ~16 g/kg.
+    pub red_marrow_g_per_kg: f64,
+    /// Fixed real cells per simulated site (0 = derive from marrow mass; see `clinical::scale`).
+    pub cells_per_site: f64,
+    /// M-protein secretion per myeloma cell [pg/day]. Salmon & Smith 1970: 10–50.
+    pub mprotein_pg_per_cell_day: f64,
+    /// Involved free-light-chain secretion per myeloma cell [pg/day] [L] (light-chain disease
+    /// ×5).
+    pub flc_pg_per_cell_day: f64,
+    /// Faster IgG catabolism at high total IgG (FcRn saturation; Waldmann & Strober 1969).
+    pub fcrn_saturation: bool,
+    /// Size of a connected resorbed region counted as a lytic lesion [sites] (see MODEL.md).
+    pub lesion_min_sites: usize,
+}
+
+impl Default for ClinicalParams {
+    fn default() -> Self {
+        Self {
+            assess_every_h: 28.0 * 24.0,
+            red_marrow_g_per_kg: 16.0,
+            cells_per_site: 0.0,
+            mprotein_pg_per_cell_day: 20.0,
+            flc_pg_per_cell_day: 5.0,
+            fcrn_saturation: false,
+            lesion_min_sites: 50,
         }
     }
 }

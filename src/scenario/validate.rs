@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use super::error::Problem;
 use super::raw::{RawField, RawScenario};
 use super::types::{
-    BoneParams, FieldParams, MyelomaParams, OutputParams, Placement, Scenario, Solver, SpaceParams,
+    Biology, BoneCellParams, BoneParams, ClinicalParams, FieldParams, HaemParams, ImmuneParams,
+    Isotype, MyelomaEnvParams, MyelomaParams, OutputParams, PatientParams, Placement, Scenario,
+    Solver, SpaceParams, StromaParams,
 };
 use crate::cells::lattice::CellKind;
 use crate::space::geometry::{Boundary, Neighbourhood};
@@ -472,6 +474,8 @@ pub fn validate(raw: &RawScenario, ctx: &Context) -> Result<Scenario, Vec<Proble
         Range::closed(0.0, 1.0, "per h"),
     );
 
+    let biology = check_biology(&mut c, raw);
+
     // ---- [fields.*] in file order
     let mut names: Vec<&String> = ctx
         .field_order
@@ -559,6 +563,7 @@ pub fn validate(raw: &RawScenario, ctx: &Context) -> Result<Scenario, Vec<Proble
         output: OutputParams {
             snapshot_every_steps,
         },
+        biology,
     })
 }
 
@@ -609,6 +614,379 @@ fn check_output(
         return None;
     }
     Some(whole as u64)
+}
+
+/// Checks the disease-mechanism sections (issue 3). Defaults come from the `Default` impls
+/// of the parameter types (one definition, with units and sources, in `types.rs`); rates in
+/// days or percent are converted to hours and fractions here.
+fn check_biology(c: &mut Checker, raw: &RawScenario) -> Biology {
+    let per_h = Range::closed(0.0, 1.0, "per h");
+    let nm = Range::positive(1e3, "nM");
+    let frac = Range::closed(0.0, 1.0, "");
+    // Reads one key with its default; on a problem (recorded) keeps the default so that the
+    // remaining checks can run; `validate` fails anyway.
+    let mut get =
+        |key: &str, v: Option<f64>, d: f64, r: Range| c.num(key, v, Some(d), r).unwrap_or(d);
+
+    let me = &raw.myeloma;
+    let dm = MyelomaEnvParams::default();
+    let myeloma_env = MyelomaEnvParams {
+        basal_division_fraction: get(
+            "myeloma.basal_division_fraction",
+            me.basal_division_fraction,
+            dm.basal_division_fraction,
+            frac,
+        ),
+        growth_half_nm: get(
+            "myeloma.growth_half_nM",
+            me.growth_half_nm,
+            dm.growth_half_nm,
+            nm,
+        ),
+        protection_factor: get(
+            "myeloma.protection_factor",
+            me.protection_factor,
+            dm.protection_factor,
+            frac,
+        ),
+        protect_tgfb_nm: get(
+            "myeloma.protect_tgfb_nM",
+            me.protect_tgfb_nm,
+            dm.protect_tgfb_nm,
+            Range::closed(0.0, 1e3, "nM"),
+        ),
+        lining_activation_per_h: get(
+            "myeloma.lining_activation_rate_per_h",
+            me.lining_activation_rate_per_h,
+            dm.lining_activation_per_h,
+            per_h,
+        ),
+    };
+
+    let bone_cells = raw.bone_cells.as_ref().map(|b| {
+        let d = BoneCellParams::default();
+        let days = Range::positive(100.0, "days");
+        BoneCellParams {
+            activation_per_h: get(
+                "bone_cells.activation_rate_per_h",
+                b.activation_rate_per_h,
+                d.activation_per_h,
+                Range::closed(0.0, 0.01, "per h"),
+            ),
+            activation_h: 24.0
+                * get(
+                    "bone_cells.activation_d",
+                    b.activation_d,
+                    d.activation_h / 24.0,
+                    days,
+                ),
+            activated_rankl_nm_per_h: get(
+                "bone_cells.activated_rankl_nM_per_h",
+                b.activated_rankl_nm_per_h,
+                d.activated_rankl_nm_per_h,
+                Range::closed(0.0, 1e3, "nM/h"),
+            ),
+            oc_formation_per_h: get(
+                "bone_cells.oc_formation_rate_per_h",
+                b.oc_formation_rate_per_h,
+                d.oc_formation_per_h,
+                per_h,
+            ),
+            oc_rankl_half_nm: get(
+                "bone_cells.oc_rankl_half_nM",
+                b.oc_rankl_half_nm,
+                d.oc_rankl_half_nm,
+                nm,
+            ),
+            oc_opg_half_nm: get(
+                "bone_cells.oc_opg_half_nM",
+                b.oc_opg_half_nm,
+                d.oc_opg_half_nm,
+                nm,
+            ),
+            oc_lifespan_mean_h: 24.0
+                * get(
+                    "bone_cells.oc_lifespan_mean_d",
+                    b.oc_lifespan_mean_d,
+                    d.oc_lifespan_mean_h / 24.0,
+                    days,
+                ),
+            oc_lifespan_sd_h: 24.0
+                * get(
+                    "bone_cells.oc_lifespan_sd_d",
+                    b.oc_lifespan_sd_d,
+                    d.oc_lifespan_sd_h / 24.0,
+                    Range::closed(0.0, 50.0, "days"),
+                ),
+            oc_resorption_per_h: get(
+                "bone_cells.oc_resorption_sites_per_d",
+                b.oc_resorption_sites_per_d,
+                d.oc_resorption_per_h * 24.0,
+                Range::closed(0.0, 24.0, "sites/day"),
+            ) / 24.0,
+            reversal_tgfb_nm_per_h: get(
+                "bone_cells.reversal_tgfb_nM_per_h",
+                b.reversal_tgfb_nm_per_h,
+                d.reversal_tgfb_nm_per_h,
+                Range::closed(0.0, 1e3, "nM/h"),
+            ),
+            reversal_release_h: 24.0
+                * get(
+                    "bone_cells.reversal_release_d",
+                    b.reversal_release_d,
+                    d.reversal_release_h / 24.0,
+                    Range::closed(0.0, 100.0, "days"),
+                ),
+            ob_recruit_per_h: get(
+                "bone_cells.ob_recruit_rate_per_h",
+                b.ob_recruit_rate_per_h,
+                d.ob_recruit_per_h,
+                per_h,
+            ),
+            ob_tgfb_half_nm: get(
+                "bone_cells.ob_tgfb_half_nM",
+                b.ob_tgfb_half_nm,
+                d.ob_tgfb_half_nm,
+                nm,
+            ),
+            ob_basal_fraction: get(
+                "bone_cells.ob_basal_fraction",
+                b.ob_basal_fraction,
+                d.ob_basal_fraction,
+                frac,
+            ),
+            ob_dkk1_half_nm: get(
+                "bone_cells.ob_dkk1_half_nM",
+                b.ob_dkk1_half_nm,
+                d.ob_dkk1_half_nm,
+                nm,
+            ),
+            ob_formation_per_h: get(
+                "bone_cells.ob_formation_sites_per_d",
+                b.ob_formation_sites_per_d,
+                d.ob_formation_per_h * 24.0,
+                Range::closed(0.0, 24.0, "sites/day"),
+            ) / 24.0,
+            ob_lifespan_max_h: 24.0
+                * get(
+                    "bone_cells.ob_lifespan_max_d",
+                    b.ob_lifespan_max_d,
+                    d.ob_lifespan_max_h / 24.0,
+                    Range::positive(1000.0, "days"),
+                ),
+            ob_apoptosis_fraction: get(
+                "bone_cells.ob_apoptosis_fraction",
+                b.ob_apoptosis_fraction,
+                d.ob_apoptosis_fraction,
+                frac,
+            ),
+        }
+    });
+
+    let stroma = raw.stroma.as_ref().map(|r| {
+        let d = StromaParams::default();
+        StromaParams {
+            density: get(
+                "stroma.density_pct",
+                r.density_pct,
+                d.density * 100.0,
+                Range::closed(0.0, 50.0, "%"),
+            ) / 100.0,
+            engaged_factor: get(
+                "stroma.engaged_factor",
+                r.engaged_factor,
+                d.engaged_factor,
+                Range::closed(1.0, 100.0, ""),
+            ),
+        }
+    });
+
+    let immune = raw.immune.as_ref().map(|r| {
+        let d = ImmuneParams::default();
+        ImmuneParams {
+            density: get(
+                "immune.density_pct",
+                r.density_pct,
+                d.density * 100.0,
+                Range::closed(0.0, 50.0, "%"),
+            ) / 100.0,
+            kill_per_h: get(
+                "immune.kill_rate_per_h",
+                r.kill_rate_per_h,
+                d.kill_per_h,
+                Range::closed(0.0, 10.0, "per h"),
+            ),
+            move_per_h: get(
+                "immune.move_rate_per_h",
+                r.move_rate_per_h,
+                d.move_per_h,
+                per_h,
+            ),
+            tgfb_half_nm: get("immune.tgfb_half_nM", r.tgfb_half_nm, d.tgfb_half_nm, nm),
+            burden_half: get(
+                "immune.burden_half_pct",
+                r.burden_half_pct,
+                d.burden_half * 100.0,
+                Range::positive(100.0, "%"),
+            ) / 100.0,
+        }
+    });
+
+    let mut haem_parts = None;
+    if let Some(r) = raw.haematopoiesis.as_ref() {
+        let d = HaemParams::default();
+        haem_parts = Some((
+            HaemParams {
+                cellularity: get(
+                    "haematopoiesis.cellularity_pct",
+                    r.cellularity_pct,
+                    d.cellularity * 100.0,
+                    Range::closed(0.0, 95.0, "%"),
+                ) / 100.0,
+                stem_fraction: get(
+                    "haematopoiesis.stem_pct",
+                    r.stem_pct,
+                    d.stem_fraction * 100.0,
+                    Range::closed(0.0, 100.0, "%"),
+                ) / 100.0,
+                stem_division_per_h: get(
+                    "haematopoiesis.stem_division_rate_per_h",
+                    r.stem_division_rate_per_h,
+                    d.stem_division_per_h,
+                    per_h,
+                ),
+                progenitor_division_per_h: get(
+                    "haematopoiesis.progenitor_division_rate_per_h",
+                    r.progenitor_division_rate_per_h,
+                    d.progenitor_division_per_h,
+                    per_h,
+                ),
+                progenitor_exit_per_h: get(
+                    "haematopoiesis.progenitor_exit_rate_per_h",
+                    r.progenitor_exit_rate_per_h,
+                    d.progenitor_exit_per_h,
+                    per_h,
+                ),
+                max_generations: d.max_generations,
+                mm_suppression: get(
+                    "haematopoiesis.mm_suppression",
+                    r.mm_suppression,
+                    d.mm_suppression,
+                    Range::closed(0.0, 100.0, ""),
+                ),
+            },
+            r.max_generations,
+        ));
+    }
+    let haematopoiesis = haem_parts.map(|(mut h, g)| {
+        h.max_generations = c
+            .int(
+                "haematopoiesis.max_generations",
+                g,
+                Some(h.max_generations as i64),
+                0,
+                1000,
+                "",
+            )
+            .unwrap_or(h.max_generations as i64) as u16;
+        h
+    });
+
+    let p = &raw.patient;
+    let dp = PatientParams::default();
+    let weight_kg = c
+        .num(
+            "patient.weight_kg",
+            p.weight_kg,
+            Some(dp.weight_kg),
+            Range::closed(20.0, 250.0, "kg"),
+        )
+        .unwrap_or(dp.weight_kg);
+    let height_cm = c
+        .num(
+            "patient.height_cm",
+            p.height_cm,
+            Some(dp.height_cm),
+            Range::closed(100.0, 230.0, "cm"),
+        )
+        .unwrap_or(dp.height_cm);
+    let isotype = c
+        .choice(
+            "patient.isotype",
+            p.isotype.as_deref(),
+            "IgG",
+            &["IgG", "IgA", "light_chain"],
+        )
+        .map_or(dp.isotype, |i| {
+            [Isotype::IgG, Isotype::IgA, Isotype::LightChain][i]
+        });
+
+    let k = &raw.clinical;
+    let dc = ClinicalParams::default();
+    let mut num =
+        |key: &str, v: Option<f64>, d: f64, r: Range| c.num(key, v, Some(d), r).unwrap_or(d);
+    let assess_every_h = 24.0
+        * num(
+            "clinical.assess_every_d",
+            k.assess_every_d,
+            dc.assess_every_h / 24.0,
+            Range::positive(365.0, "days"),
+        );
+    let red_marrow_g_per_kg = num(
+        "clinical.red_marrow_g_per_kg",
+        k.red_marrow_g_per_kg,
+        dc.red_marrow_g_per_kg,
+        Range::positive(50.0, "g/kg"),
+    );
+    let cells_per_site = num(
+        "clinical.cells_per_site",
+        k.cells_per_site,
+        dc.cells_per_site,
+        Range::closed(0.0, 1e15, "cells"),
+    );
+    let mprotein = num(
+        "clinical.mprotein_pg_per_cell_day",
+        k.mprotein_pg_per_cell_day,
+        dc.mprotein_pg_per_cell_day,
+        Range::closed(0.0, 1000.0, "pg/cell/day"),
+    );
+    let flc = num(
+        "clinical.flc_pg_per_cell_day",
+        k.flc_pg_per_cell_day,
+        dc.flc_pg_per_cell_day,
+        Range::closed(0.0, 1000.0, "pg/cell/day"),
+    );
+    let lesion_min_sites = c
+        .int(
+            "clinical.lesion_min_sites",
+            k.lesion_min_sites,
+            Some(dc.lesion_min_sites as i64),
+            1,
+            1_000_000_000,
+            "sites",
+        )
+        .unwrap_or(dc.lesion_min_sites as i64) as usize;
+    Biology {
+        myeloma_env,
+        bone_cells,
+        stroma,
+        haematopoiesis,
+        immune,
+        patient: PatientParams {
+            weight_kg,
+            height_cm,
+            isotype,
+        },
+        clinical: ClinicalParams {
+            assess_every_h,
+            red_marrow_g_per_kg,
+            cells_per_site,
+            mprotein_pg_per_cell_day: mprotein,
+            flc_pg_per_cell_day: flc,
+            fcrn_saturation: k.fcrn_saturation.unwrap_or(dc.fcrn_saturation),
+            lesion_min_sites,
+        },
+    }
 }
 
 /// Resolves and checks `bone.mask_path`.

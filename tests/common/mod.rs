@@ -35,6 +35,7 @@ pub fn bare_scenario(n: usize, days: f64, seed: u64) -> Scenario {
         },
         fields: vec![],
         output: OutputParams::default(),
+        biology: Default::default(),
     }
 }
 

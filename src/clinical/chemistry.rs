@@ -1,0 +1,103 @@
+//! Serum calcium and creatinine (stage `advance_compartments`).
+//!
+//! **Calcium.** Net bone resorption releases calcium: a lattice site of bone is
+//! `ml_per_site` mL of bone tissue in the patient (see `scale`), holding
+//! `BONE_CA_MG_PER_ML` mg of calcium. The excess above the set point, ΔCa [mg/dL], follows
+//! `dΔ/dt = J/V_ECF − k·(1 + r)/2·Δ`, J the net release [mg/h] (bone lost minus bone
+//! formed; Δ floored at 0), V_ECF = 0.2 L/kg extracellular fluid,
+//! r the renal function. Normal 9.5 mg/dL (8.5–10.5). `CA_CLEARANCE_PER_H` = k (renal and
+//! skeletal buffering of a calcium load, time constant ~10 h, half renal) [L]: not calibrated
+//! to a cohort; with it, the rapid lysis phase of the untreated scenario gives
+//! hypercalcaemia and slow remodeling does not.
+//!
+//! **Creatinine.** Light-chain cast nephropathy: renal function r ∈ (0, 1] is injured in
+//! proportion to involved FLC above `CAST_THRESHOLD_MG_L` (casts are rare below ~500 mg/L;
+//! Hutchison 2012) and by hypercalcaemia above 11 mg/dL, and recovers slowly:
+//! `dr/dt = −k_inj·(FLC/500 − 1)⁺·r − k_ca·(Ca − 11)⁺·r + k_rec·(1 − r)`. Creatinine =
+//! 0.9 mg/dL / r (creatinine ∝ 1/GFR at steady production) [M].
+//!
+//! Reads: net bone loss, involved FLC. Writes: its own state.
+
+/// Calcium in bone tissue [mg/mL] (hydroxyapatite ~ 40 % Ca; mineralised bone ~1.2 g
+/// mineral/mL of tissue → ~0.48 g Ca/mL, trabecular tissue level) [M].
+pub const BONE_CA_MG_PER_ML: f64 = 480.0;
+/// Extracellular-fluid volume [L/kg] [H].
+pub const ECF_L_PER_KG: f64 = 0.2;
+/// Normal serum calcium [mg/dL] [H].
+pub const CA_NORMAL_MG_DL: f64 = 9.5;
+/// Clearance of excess calcium (kidneys + skeletal buffering; half of it renal) [1/h] [L].
+pub const CA_CLEARANCE_PER_H: f64 = 0.1;
+/// Normal creatinine [mg/dL] [H].
+pub const CREATININE_NORMAL_MG_DL: f64 = 0.9;
+/// FLC level above which casts form [mg/L] (Hutchison 2012) [M].
+pub const CAST_THRESHOLD_MG_L: f64 = 500.0;
+/// Injury rate per unit of excess FLC (FLC/500 − 1) [1/h] [L].
+pub const CAST_INJURY_PER_H: f64 = 0.002;
+/// Injury rate per mg/dL of calcium above 11 [1/h] (hypercalcaemic nephropathy) [L].
+pub const CA_INJURY_PER_H: f64 = 0.0005;
+/// Renal recovery rate [1/h] (weeks) [L].
+pub const RENAL_RECOVERY_PER_H: f64 = 1.0 / (30.0 * 24.0);
+
+/// Calcium and kidney state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Chemistry {
+    /// Serum calcium above normal [mg/dL].
+    pub ca_excess_mg_dl: f64,
+    /// Renal function relative to normal (1 = normal).
+    pub renal: f64,
+    ecf_dl: f64,
+}
+
+impl Chemistry {
+    /// A healthy patient of `weight_kg`.
+    pub fn new(weight_kg: f64) -> Self {
+        Self {
+            ca_excess_mg_dl: 0.0,
+            renal: 1.0,
+            ecf_dl: ECF_L_PER_KG * weight_kg * 10.0,
+        }
+    }
+
+    /// Serum calcium [mg/dL].
+    pub fn calcium_mg_dl(&self) -> f64 {
+        CA_NORMAL_MG_DL + self.ca_excess_mg_dl
+    }
+
+    /// Serum creatinine [mg/dL].
+    pub fn creatinine_mg_dl(&self) -> f64 {
+        CREATININE_NORMAL_MG_DL / self.renal
+    }
+
+    /// Advances `dt_h` hours with a net bone loss of `bone_ml_per_h` [mL/h] (negative =
+    /// net formation) and involved FLC `flc_mg_l`.
+    pub fn advance(&mut self, dt_h: f64, bone_ml_per_h: f64, flc_mg_l: f64) {
+        // Net flux: formation takes calcium back (excess floored at 0 below).
+        let j = bone_ml_per_h * BONE_CA_MG_PER_ML; // mg/h
+        let k = CA_CLEARANCE_PER_H * (0.5 + 0.5 * self.renal);
+        self.ca_excess_mg_dl =
+            super::mprotein::exact(self.ca_excess_mg_dl, j / self.ecf_dl, k, dt_h).max(0.0);
+        let cast = (flc_mg_l / CAST_THRESHOLD_MG_L - 1.0).max(0.0) * CAST_INJURY_PER_H;
+        let hyper = (self.calcium_mg_dl() - 11.0).max(0.0) * CA_INJURY_PER_H;
+        let dr = (-(cast + hyper) * self.renal + RENAL_RECOVERY_PER_H * (1.0 - self.renal)) * dt_h;
+        self.renal = (self.renal + dr).clamp(0.05, 1.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normal_without_load_and_injured_by_light_chains() {
+        let mut c = Chemistry::new(70.0);
+        for _ in 0..1000 {
+            c.advance(1.0, 0.0, 20.0);
+        }
+        assert_eq!(c.calcium_mg_dl(), CA_NORMAL_MG_DL);
+        assert_eq!(c.creatinine_mg_dl(), CREATININE_NORMAL_MG_DL);
+        for _ in 0..(60 * 24) {
+            c.advance(1.0, 0.0, 3000.0);
+        }
+        assert!(c.creatinine_mg_dl() > 2.0, "{}", c.creatinine_mg_dl());
+    }
+}

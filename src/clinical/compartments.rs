@@ -1,0 +1,147 @@
+//! Blood compartments (stage `advance_compartments`): haemoglobin, neutrophils, platelets.
+//!
+//! Each lineage is a Friberg-type chain (Friberg et al. 2002, MODEL.md §1.6): a marrow
+//! precursor compartment fed by the lattice's normal marrow output `p` (haematopoietic cells
+//! relative to their healthy reference) times a feedback `(C₀/C)^γ` (capped at
+//! `FEEDBACK_MAX`: EPO/G-CSF/TPO respond to low counts), three transit compartments
+//! (k_tr = 4/MTT), and the circulating pool with first-order loss:
+//!
+//! ```text
+//! dP/dt  = k_tr·(p·fb − P)      dT_i/dt = k_tr·(T_{i−1} − T_i)      dC/dt = k_c·(C₀·T₃ − C)
+//! ```
+//!
+//! (normalised: P = T_i = 1 and C = C₀ in health). So C₀·p^(1/(1+γ)) is the steady state for a
+//! sustained marrow output p. Integrated with RK4 in hours (k·dt ≤ 0.1 → stable, accurate).
+//!
+//! | lineage | C₀ | MTT (marrow) | circulating loss | source |
+//! |---|---|---|---|---|
+//! | red cells (Hb) | 14.5 g/dL | 7 d | 1/120 d (lifespan 120 d, exponential approx.) | MODEL.md §2c [H] |
+//! | neutrophils | 4.0 ×10⁹/L | 6 d | ln2/7 h | MODEL.md §2c (transit 5–7 d, t½ ~7 h) [M] |
+//! | platelets | 250 ×10⁹/L | 5 d | 1/8.5 d | MODEL.md §2c (lifespan 7–10 d) [H]; megakaryocyte maturation ~5 d [M] |
+//!
+//! γ = 0.17 (Friberg 2002: 0.16–0.2 for neutrophils; used for all lineages [L]).
+//!
+//! Reads: marrow output. Writes: its own state.
+
+/// Feedback exponent γ (Friberg 2002) [M for neutrophils, L for others].
+pub const GAMMA: f64 = 0.17;
+/// Largest feedback multiplier on production (marrow can at most ~3× its output) [L].
+pub const FEEDBACK_MAX: f64 = 3.0;
+
+/// One lineage's chain.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lineage {
+    /// Normal circulating level (units of the lineage).
+    pub normal: f64,
+    k_tr: f64,
+    k_c: f64,
+    /// [P, T1, T2, T3, C].
+    y: [f64; 5],
+}
+
+impl Lineage {
+    /// A healthy lineage with normal level `normal`, marrow transit `mtt_h` and circulating
+    /// loss rate `k_c` [1/h].
+    pub fn new(normal: f64, mtt_h: f64, k_c: f64) -> Self {
+        Self {
+            normal,
+            k_tr: 4.0 / mtt_h,
+            k_c,
+            y: [1.0, 1.0, 1.0, 1.0, normal],
+        }
+    }
+
+    /// Circulating level.
+    pub fn level(&self) -> f64 {
+        self.y[4]
+    }
+
+    fn deriv(&self, y: &[f64; 5], p: f64) -> [f64; 5] {
+        let fb = (self.normal / y[4].max(1e-9 * self.normal))
+            .powf(GAMMA)
+            .min(FEEDBACK_MAX);
+        [
+            self.k_tr * (p * fb - y[0]),
+            self.k_tr * (y[0] - y[1]),
+            self.k_tr * (y[1] - y[2]),
+            self.k_tr * (y[2] - y[3]),
+            self.k_c * (self.normal * y[3] - y[4]),
+        ]
+    }
+
+    /// One RK4 step of `dt_h` hours with marrow output `p` (1 = healthy).
+    pub fn advance(&mut self, dt_h: f64, p: f64) {
+        let y0 = self.y;
+        let add = |a: &[f64; 5], b: &[f64; 5], h: f64| {
+            let mut r = *a;
+            for i in 0..5 {
+                r[i] += h * b[i];
+            }
+            r
+        };
+        let k1 = self.deriv(&y0, p);
+        let k2 = self.deriv(&add(&y0, &k1, dt_h / 2.0), p);
+        let k3 = self.deriv(&add(&y0, &k2, dt_h / 2.0), p);
+        let k4 = self.deriv(&add(&y0, &k3, dt_h), p);
+        for i in 0..5 {
+            self.y[i] = (y0[i] + dt_h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i])).max(0.0);
+        }
+    }
+}
+
+/// The three blood lineages.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Blood {
+    /// Haemoglobin [g/dL].
+    pub hb: Lineage,
+    /// Absolute neutrophil count [10⁹/L].
+    pub anc: Lineage,
+    /// Platelets [10⁹/L].
+    pub platelets: Lineage,
+}
+
+impl Default for Blood {
+    fn default() -> Self {
+        Self {
+            hb: Lineage::new(14.5, 7.0 * 24.0, 1.0 / (120.0 * 24.0)),
+            anc: Lineage::new(4.0, 6.0 * 24.0, std::f64::consts::LN_2 / 7.0),
+            platelets: Lineage::new(250.0, 5.0 * 24.0, 1.0 / (8.5 * 24.0)),
+        }
+    }
+}
+
+impl Blood {
+    /// Advances all lineages by `dt_h` with marrow output `p`.
+    pub fn advance(&mut self, dt_h: f64, p: f64) {
+        self.hb.advance(dt_h, p);
+        self.anc.advance(dt_h, p);
+        self.platelets.advance(dt_h, p);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn healthy_is_steady_and_suppression_lowers_counts() {
+        let mut b = Blood::default();
+        for _ in 0..1000 {
+            b.advance(1.0, 1.0);
+        }
+        assert!((b.hb.level() - 14.5).abs() < 1e-9);
+        // 1500 d ≈ 12 red-cell lifespans: at the steady state.
+        for _ in 0..(1500 * 24) {
+            b.advance(1.0, 0.5);
+        }
+        // Steady state C₀·p^(1/(1+γ)) = 14.5·0.5^0.855 ≈ 8.0 g/dL.
+        let want = 14.5 * 0.5f64.powf(1.0 / 1.17);
+        assert!((b.hb.level() - want).abs() < 0.1, "{}", b.hb.level());
+        // Neutrophils fall within days of a marrow shutdown (t½ 7 h after ~6 d transit).
+        let mut b = Blood::default();
+        for _ in 0..(10 * 24) {
+            b.advance(1.0, 0.0);
+        }
+        assert!(b.anc.level() < 1.0, "{}", b.anc.level());
+    }
+}
