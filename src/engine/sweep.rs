@@ -55,13 +55,24 @@ pub enum Action<P> {
         /// New payload.
         payload: P,
     },
-    /// The cell stays and changes a non-cell neighbouring site (e.g. resorbs bone: `Bone` →
-    /// `Empty`; deposits bone: `Empty` → `Bone`).
+    /// The cell stays and changes a neighbouring site (e.g. resorbs bone: `Bone` → `Empty`;
+    /// deposits bone: `Empty` → `Bone`; kills a neighbouring cell: `Myeloma` → `Empty`). The
+    /// changed site counts as having acted this step.
     Edit {
         /// Neighbouring site to change.
         at: usize,
         /// What that site becomes.
         kind: CellKind,
+    },
+    /// As [`Action::Edit`], and the acting cell's payload becomes `payload` in the same step
+    /// (e.g. an osteoclast counting the sites it has resorbed).
+    EditAndUpdate {
+        /// Neighbouring site to change.
+        at: usize,
+        /// What that site becomes.
+        kind: CellKind,
+        /// The acting cell's new payload.
+        payload: P,
     },
 }
 
@@ -381,6 +392,15 @@ impl Sweep {
     }
 }
 
+/// Changes the neighbouring site `at` to `kind` and counts it.
+#[inline]
+fn edit<P: Copy>(lat: &Shared<P>, t: &mut Tally, at: usize, kind: CellKind, tag: u8) {
+    t.net[lat.kind(at) as usize] -= 1;
+    lat.set_kind(at, kind as u8, tag);
+    t.edits += 1;
+    t.net[kind as usize] += 1;
+}
+
 /// Bit 7 of each byte of the result is set where that byte of `w` is non-zero (exact: no
 /// carries between bytes; Mycroft's zero-byte trick inverted).
 #[inline]
@@ -511,10 +531,15 @@ fn sweep_tile<R: Rule>(
             }
             Action::Edit { at, kind: k } => {
                 lat.set_kind(s, kind, tag);
-                t.net[lat.kind(at) as usize] -= 1;
-                lat.set_kind(at, k as u8, tag);
-                t.edits += 1;
-                t.net[k as usize] += 1;
+                edit(lat, &mut t, at, k, tag);
+            }
+            Action::EditAndUpdate {
+                at,
+                kind: k,
+                payload,
+            } => {
+                lat.set(s, kind, tag, payload);
+                edit(lat, &mut t, at, k, tag);
             }
         }
     }
