@@ -26,6 +26,8 @@ pub mod engine;
 pub mod fields;
 pub mod model;
 pub mod observe;
+pub mod pharma;
+pub mod protocol;
 pub mod rng;
 pub mod run;
 pub mod scenario;
