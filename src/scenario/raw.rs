@@ -34,6 +34,10 @@ pub struct RawScenario {
     /// The map is sorted by name; validation restores the file order.
     #[serde(default)]
     pub fields: BTreeMap<String, RawField>,
+    // ---- treatment (issue 4) ----
+    /// `[treatment]`: drug/regimen overrides, protocol phases, toxicity and supportive care.
+    /// Optional; see [`crate::protocol::RawTreatment`].
+    pub treatment: Option<crate::protocol::RawTreatment>,
 }
 
 /// `[run]`.

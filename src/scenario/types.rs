@@ -38,6 +38,9 @@ pub struct Scenario {
     pub myeloma: MyelomaParams,
     /// Diffusing signals, in scenario order.
     pub fields: Vec<FieldParams>,
+    // ---- treatment (issue 4) ----
+    /// The validated `[treatment]` section (`None`: untreated).
+    pub treatment: Option<crate::protocol::TreatmentPlan>,
 }
 
 /// Lattice set-up.

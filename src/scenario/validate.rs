@@ -491,6 +491,9 @@ pub fn validate(raw: &RawScenario, ctx: &Context) -> Result<Scenario, Vec<Proble
         }
     }
 
+    // ---- [treatment] (issue 4)
+    let treatment = check_treatment(&mut c, raw.treatment.as_ref());
+
     if !c.problems.is_empty() {
         return Err(c.problems);
     }
@@ -540,7 +543,26 @@ pub fn validate(raw: &RawScenario, ctx: &Context) -> Result<Scenario, Vec<Proble
             death_per_h: death,
         },
         fields,
+        treatment,
     })
+}
+
+// ---- treatment (issue 4) ----
+/// Validates the optional `[treatment]` section (drug and regimen libraries with overrides,
+/// phases, toxicity and supportive care); problems keep their `treatment.…` key paths.
+fn check_treatment(
+    c: &mut Checker,
+    raw: Option<&crate::protocol::RawTreatment>,
+) -> Option<crate::protocol::TreatmentPlan> {
+    match crate::protocol::TreatmentPlan::from_raw(raw?) {
+        Ok(plan) => Some(plan),
+        Err(ps) => {
+            for p in ps {
+                c.push(p);
+            }
+            None
+        }
+    }
 }
 
 /// Resolves and checks `bone.mask_path`.
