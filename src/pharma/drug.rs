@@ -117,9 +117,7 @@ impl Target {
             | Target::Myelosuppression
             | Target::TregDepletion => "1/h",
             Target::MmAntiproliferation | Target::OcInhibition => "fraction",
-            Target::ObStimulation | Target::ImmuneActivation | Target::Erythropoiesis => {
-                "relative"
-            }
+            Target::ObStimulation | Target::ImmuneActivation | Target::Erythropoiesis => "relative",
         }
     }
 
@@ -262,11 +260,7 @@ impl PkParams {
     pub fn micro(&self) -> (f64, f64, f64) {
         let k10 = self.cl_l_per_h / self.v1_l;
         if self.q_l_per_h > 0.0 {
-            (
-                k10,
-                self.q_l_per_h / self.v1_l,
-                self.q_l_per_h / self.v2_l,
-            )
+            (k10, self.q_l_per_h / self.v1_l, self.q_l_per_h / self.v2_l)
         } else {
             (k10, 0.0, 0.0)
         }

@@ -215,6 +215,7 @@ impl DrugLibrary {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn num(
     problems: &mut Vec<Problem>,
     key: String,
@@ -259,22 +260,85 @@ fn check_drug(name: &str, r: &RawDrug, key: &str, problems: &mut Vec<Problem>) -
             "drug names use lower-case letters, digits and `_` only",
         ));
     }
-    let mw = num(problems, k("mw_g_per_mol"), r.mw_g_per_mol, None, 50.0, false, 1e6, "g/mol");
+    let mw = num(
+        problems,
+        k("mw_g_per_mol"),
+        r.mw_g_per_mol,
+        None,
+        50.0,
+        false,
+        1e6,
+        "g/mol",
+    );
     let iu = match r.iu_per_mg {
-        Some(v) => num(problems, k("iu_per_mg"), Some(v), None, 0.0, true, 1e9, "IU/mg"),
+        Some(v) => num(
+            problems,
+            k("iu_per_mg"),
+            Some(v),
+            None,
+            0.0,
+            true,
+            1e9,
+            "IU/mg",
+        ),
         None => None,
     };
     let p = &r.pk;
-    let cl = num(problems, k("pk.cl_L_per_h"), p.cl_l_per_h, None, 0.0, true, 1e4, "L/h");
+    let cl = num(
+        problems,
+        k("pk.cl_L_per_h"),
+        p.cl_l_per_h,
+        None,
+        0.0,
+        true,
+        1e4,
+        "L/h",
+    );
     let v1 = num(problems, k("pk.v1_L"), p.v1_l, None, 0.0, true, 1e5, "L");
-    let q = num(problems, k("pk.q_L_per_h"), p.q_l_per_h, Some(0.0), 0.0, false, 1e4, "L/h");
+    let q = num(
+        problems,
+        k("pk.q_L_per_h"),
+        p.q_l_per_h,
+        Some(0.0),
+        0.0,
+        false,
+        1e4,
+        "L/h",
+    );
     let v2 = match q {
         Some(q) if q > 0.0 => num(problems, k("pk.v2_L"), p.v2_l, None, 0.0, true, 1e5, "L"),
         _ => Some(p.v2_l.unwrap_or(1.0)),
     };
-    let ka = num(problems, k("pk.ka_per_h"), p.ka_per_h, Some(0.0), 0.0, false, 100.0, "1/h");
-    let f_oral = num(problems, k("pk.f_oral"), p.f_oral, Some(0.0), 0.0, false, 1.0, "");
-    let f_sc = num(problems, k("pk.f_sc"), p.f_sc, Some(0.0), 0.0, false, 1.0, "");
+    let ka = num(
+        problems,
+        k("pk.ka_per_h"),
+        p.ka_per_h,
+        Some(0.0),
+        0.0,
+        false,
+        100.0,
+        "1/h",
+    );
+    let f_oral = num(
+        problems,
+        k("pk.f_oral"),
+        p.f_oral,
+        Some(0.0),
+        0.0,
+        false,
+        1.0,
+        "",
+    );
+    let f_sc = num(
+        problems,
+        k("pk.f_sc"),
+        p.f_sc,
+        Some(0.0),
+        0.0,
+        false,
+        1.0,
+        "",
+    );
     if let (Some(ka), Some(fo), Some(fs)) = (ka, f_oral, f_sc)
         && ka == 0.0
         && (fo > 0.0 || fs > 0.0)
@@ -285,10 +349,29 @@ fn check_drug(name: &str, r: &RawDrug, key: &str, problems: &mut Vec<Problem>) -
         ));
     }
     let ke0 = match p.ke0_per_h {
-        Some(v) => num(problems, k("pk.ke0_per_h"), Some(v), None, 0.0, true, 100.0, "1/h").map(Some),
+        Some(v) => num(
+            problems,
+            k("pk.ke0_per_h"),
+            Some(v),
+            None,
+            0.0,
+            true,
+            100.0,
+            "1/h",
+        )
+        .map(Some),
         None => Some(None),
     };
-    let infusion_h = num(problems, k("pk.infusion_h"), p.infusion_h, Some(0.5), 0.0, true, 48.0, "h");
+    let infusion_h = num(
+        problems,
+        k("pk.infusion_h"),
+        p.infusion_h,
+        Some(0.5),
+        0.0,
+        true,
+        48.0,
+        "h",
+    );
     let route = match &p.default_route {
         None => {
             problems.push(Problem::new(
@@ -317,8 +400,26 @@ fn check_drug(name: &str, r: &RawDrug, key: &str, problems: &mut Vec<Problem>) -
     let tm = match &p.target_mediated {
         None => Some(None),
         Some(t) => {
-            let vmax = num(problems, k("pk.target_mediated.vmax_mg_per_h"), t.vmax_mg_per_h, None, 0.0, false, 1e4, "mg/h");
-            let km = num(problems, k("pk.target_mediated.km_mg_per_L"), t.km_mg_per_l, None, 0.0, true, 1e4, "mg/L");
+            let vmax = num(
+                problems,
+                k("pk.target_mediated.vmax_mg_per_h"),
+                t.vmax_mg_per_h,
+                None,
+                0.0,
+                false,
+                1e4,
+                "mg/h",
+            );
+            let km = num(
+                problems,
+                k("pk.target_mediated.km_mg_per_L"),
+                t.km_mg_per_l,
+                None,
+                0.0,
+                true,
+                1e4,
+                "mg/L",
+            );
             match (vmax, km) {
                 (Some(vmax_mg_per_h), Some(km_mg_per_l)) => Some(Some(TargetMediated {
                     vmax_mg_per_h,
@@ -333,7 +434,10 @@ fn check_drug(name: &str, r: &RawDrug, key: &str, problems: &mut Vec<Problem>) -
         let ek = |s: &str| format!("{key}.effects[{i}].{s}");
         let target = match &e.target {
             None => {
-                problems.push(Problem::new(ek("target"), "missing required key: expected a target name"));
+                problems.push(Problem::new(
+                    ek("target"),
+                    "missing required key: expected a target name",
+                ));
                 None
             }
             Some(t) => match Target::from_name(t) {
@@ -341,14 +445,26 @@ fn check_drug(name: &str, r: &RawDrug, key: &str, problems: &mut Vec<Problem>) -
                 None => {
                     let all: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
                     problems.push(
-                        Problem::new(ek("target"), format!("unknown target; allowed: {}", all.join(", ")))
-                            .with_value(format!("\"{t}\"")),
+                        Problem::new(
+                            ek("target"),
+                            format!("unknown target; allowed: {}", all.join(", ")),
+                        )
+                        .with_value(format!("\"{t}\"")),
                     );
                     None
                 }
             },
         };
-        let ec50 = num(problems, ek("ec50_nM"), e.ec50_nm, None, 0.0, true, 1e7, "nM");
+        let ec50 = num(
+            problems,
+            ek("ec50_nM"),
+            e.ec50_nm,
+            None,
+            0.0,
+            true,
+            1e7,
+            "nM",
+        );
         let hill = num(problems, ek("hill"), e.hill, Some(1.0), 0.0, true, 10.0, "");
         let emax = match target {
             Some(t) => {
@@ -358,7 +474,12 @@ fn check_drug(name: &str, r: &RawDrug, key: &str, problems: &mut Vec<Problem>) -
             None => None,
         };
         if let (Some(target), Some(ec50_nm), Some(hill), Some(emax)) = (target, ec50, hill, emax) {
-            effects.push(Effect { target, ec50_nm, hill, emax });
+            effects.push(Effect {
+                target,
+                ec50_nm,
+                hill,
+                emax,
+            });
         }
     }
     if problems.len() > before {

@@ -192,7 +192,8 @@ impl PkState {
                 inf.1 -= h;
             }
             // An infusion whose remaining time fell to (numerically) zero has ended.
-            self.infusions.retain(|&(_, rem)| rem > 1e-12 * dt_h.max(1.0));
+            self.infusions
+                .retain(|&(_, rem)| rem > 1e-12 * dt_h.max(1.0));
             left -= h;
             if left <= 1e-12 * dt_h {
                 break;
@@ -292,7 +293,9 @@ impl PkState {
     fn propagate_rk4(&mut self, h: f64, burden: f64) {
         let m = self.generator();
         let p = &self.params;
-        let tm = p.target_mediated.map(|t| (t.vmax_mg_per_h * burden, t.km_mg_per_l));
+        let tm = p
+            .target_mediated
+            .map(|t| (t.vmax_mg_per_h * burden, t.km_mg_per_l));
         let v1 = p.v1_l;
         let (k10, k12, k21) = p.micro();
         let fastest = [

@@ -204,8 +204,7 @@ impl TreatmentPlan {
     /// Validates a raw `[treatment]` section; problems are keyed `treatment.…`.
     pub fn from_raw(raw: &RawTreatment) -> Result<TreatmentPlan, Vec<Problem>> {
         let drugs = DrugLibrary::with_overrides(&raw.drugs, "treatment.drugs")?;
-        let regimens =
-            RegimenLibrary::with_overrides(&raw.regimens, "treatment.regimens", &drugs)?;
+        let regimens = RegimenLibrary::with_overrides(&raw.regimens, "treatment.regimens", &drugs)?;
         let mut problems = Vec::new();
         let phases = phases::check_phases(&raw.phases, &regimens, &mut problems);
         let toxicity = phases::check_toxicity(&raw.toxicity, &drugs, &mut problems);
@@ -214,7 +213,8 @@ impl TreatmentPlan {
             .iter()
             .map(|p| p.name.as_deref().unwrap_or(""))
             .collect();
-        let supportive = phases::check_supportive(&raw.supportive, &regimens, &names, &mut problems);
+        let supportive =
+            phases::check_supportive(&raw.supportive, &regimens, &names, &mut problems);
         if problems.is_empty() {
             Ok(TreatmentPlan {
                 drugs,

@@ -188,12 +188,18 @@ pub(super) fn check_phases(
         let before = problems.len();
         let name = match p.name.as_deref() {
             None | Some("") => {
-                problems.push(Problem::new(k("name"), "missing required key: expected a phase name, e.g. `name = \"induction\"`"));
+                problems.push(Problem::new(
+                    k("name"),
+                    "missing required key: expected a phase name, e.g. `name = \"induction\"`",
+                ));
                 String::new()
             }
             Some(n) => {
                 if names[..i].contains(&Some(n)) {
-                    problems.push(Problem::new(k("name"), "duplicate phase name").with_value(format!("\"{n}\"")));
+                    problems.push(
+                        Problem::new(k("name"), "duplicate phase name")
+                            .with_value(format!("\"{n}\"")),
+                    );
                 }
                 n.to_string()
             }
@@ -203,20 +209,34 @@ pub(super) fn check_phases(
                 Some(ix) => Some(PhaseKind::Regimen(ix)),
                 None => {
                     problems.push(
-                        Problem::new(k("regimen"), format!("unknown regimen; known: {}", regimens.names().join(", ")))
-                            .with_value(format!("\"{r}\"")),
+                        Problem::new(
+                            k("regimen"),
+                            format!("unknown regimen; known: {}", regimens.names().join(", ")),
+                        )
+                        .with_value(format!("\"{r}\"")),
                     );
                     None
                 }
             },
             (None, Some(pr)) => match pr.as_str() {
                 "stem_cell_collection" => Some(PhaseKind::StemCellCollection),
-                "asct" => num_in(problems, k("melphalan_mg_m2"), Some(p.melphalan_mg_m2.unwrap_or(MEL200_MG_M2)), 50.0, false, 250.0, "mg/m²")
-                    .map(|m| PhaseKind::Asct { melphalan_mg_m2: m }),
+                "asct" => num_in(
+                    problems,
+                    k("melphalan_mg_m2"),
+                    Some(p.melphalan_mg_m2.unwrap_or(MEL200_MG_M2)),
+                    50.0,
+                    false,
+                    250.0,
+                    "mg/m²",
+                )
+                .map(|m| PhaseKind::Asct { melphalan_mg_m2: m }),
                 _ => {
                     problems.push(
-                        Problem::new(k("procedure"), "unknown procedure; allowed: \"stem_cell_collection\", \"asct\"")
-                            .with_value(format!("\"{pr}\"")),
+                        Problem::new(
+                            k("procedure"),
+                            "unknown procedure; allowed: \"stem_cell_collection\", \"asct\"",
+                        )
+                        .with_value(format!("\"{pr}\"")),
                     );
                     None
                 }
@@ -229,29 +249,52 @@ pub(super) fn check_phases(
                 None
             }
         };
-        if p.melphalan_mg_m2.is_some() && !matches!(kind, Some(PhaseKind::Asct { .. })) {
-            problems.push(Problem::new(k("melphalan_mg_m2"), "only used with procedure = \"asct\""));
+        if p.melphalan_mg_m2.is_some() && p.procedure.as_deref() != Some("asct") {
+            problems.push(Problem::new(
+                k("melphalan_mg_m2"),
+                "only used with procedure = \"asct\"",
+            ));
         }
         let cycles = match p.cycles {
             None => None,
             Some(c) if (1..=1000).contains(&c) => Some(c as u32),
             Some(c) => {
-                problems.push(Problem::new(k("cycles"), "expected an integer in 1..=1000 cycles").with_value(c));
+                problems.push(
+                    Problem::new(k("cycles"), "expected an integer in 1..=1000 cycles")
+                        .with_value(c),
+                );
                 None
             }
         };
         if cycles.is_some() && !matches!(kind, Some(PhaseKind::Regimen(_))) {
-            problems.push(Problem::new(k("cycles"), "only used with a regimen phase; procedures use duration_d"));
+            problems.push(Problem::new(
+                k("cycles"),
+                "only used with a regimen phase; procedures use duration_d",
+            ));
         }
-        let duration = num_in(problems, k("duration_d"), p.duration_d, 0.0, true, 36_500.0, "days");
+        let duration = num_in(
+            problems,
+            k("duration_d"),
+            p.duration_d,
+            0.0,
+            true,
+            36_500.0,
+            "days",
+        );
         let until_response = match &p.until_response {
             None => None,
             Some(s) => match Response::parse(s) {
                 Some(r) => Some(r),
                 None => {
                     problems.push(
-                        Problem::new(k("until_response"), format!("unknown response category; allowed: {}", Response::NAMES.join(", ")))
-                            .with_value(format!("\"{s}\"")),
+                        Problem::new(
+                            k("until_response"),
+                            format!(
+                                "unknown response category; allowed: {}",
+                                Response::NAMES.join(", ")
+                            ),
+                        )
+                        .with_value(format!("\"{s}\"")),
                     );
                     None
                 }
@@ -262,7 +305,10 @@ pub(super) fn check_phases(
             Some(t) => match names.iter().position(|n| *n == Some(t.as_str())) {
                 Some(ix) => Some(ix),
                 None => {
-                    problems.push(Problem::new(k("on_progression"), "no phase with this name").with_value(format!("\"{t}\"")));
+                    problems.push(
+                        Problem::new(k("on_progression"), "no phase with this name")
+                            .with_value(format!("\"{t}\"")),
+                    );
                     None
                 }
             },
@@ -285,13 +331,25 @@ pub(super) fn check_phases(
             }
             (_, c) => c,
         };
-        out.push(PhaseSpec { name, kind, cycles, duration_d, until_response, until_progression, on_progression });
+        out.push(PhaseSpec {
+            name,
+            kind,
+            cycles,
+            duration_d,
+            until_response,
+            until_progression,
+            on_progression,
+        });
     }
     out
 }
 
 /// Validates `[[treatment.toxicity]]`.
-pub(super) fn check_toxicity(raw: &[RawToxicity], drugs: &DrugLibrary, problems: &mut Vec<Problem>) -> Vec<ToxicityRule> {
+pub(super) fn check_toxicity(
+    raw: &[RawToxicity],
+    drugs: &DrugLibrary,
+    problems: &mut Vec<Problem>,
+) -> Vec<ToxicityRule> {
     let mut out = Vec::new();
     for (i, t) in raw.iter().enumerate() {
         let k = |s: &str| format!("treatment.toxicity[{i}].{s}");
@@ -301,30 +359,68 @@ pub(super) fn check_toxicity(raw: &[RawToxicity], drugs: &DrugLibrary, problems:
             match drugs.index(n) {
                 Some(ix) => ids.push(ix),
                 None => problems.push(
-                    Problem::new(k("drugs"), format!("unknown drug; known: {}", drugs.names().join(", ")))
-                        .with_value(format!("\"{n}\"")),
+                    Problem::new(
+                        k("drugs"),
+                        format!("unknown drug; known: {}", drugs.names().join(", ")),
+                    )
+                    .with_value(format!("\"{n}\"")),
                 ),
             }
         }
-        let anc = num_in(problems, k("anc_below_1e9_per_l"), t.anc_below_1e9_per_l, 0.0, false, 20.0, "10⁹/L");
-        let plt = num_in(problems, k("platelets_below_1e9_per_l"), t.platelets_below_1e9_per_l, 0.0, false, 1000.0, "10⁹/L");
+        let anc = num_in(
+            problems,
+            k("anc_below_1e9_per_l"),
+            t.anc_below_1e9_per_l,
+            0.0,
+            false,
+            20.0,
+            "10⁹/L",
+        );
+        let plt = num_in(
+            problems,
+            k("platelets_below_1e9_per_l"),
+            t.platelets_below_1e9_per_l,
+            0.0,
+            false,
+            1000.0,
+            "10⁹/L",
+        );
         if t.anc_below_1e9_per_l.is_none() && t.platelets_below_1e9_per_l.is_none() {
             problems.push(Problem::new(
                 format!("treatment.toxicity[{i}]"),
                 "expected at least one of anc_below_1e9_per_l, platelets_below_1e9_per_l",
             ));
         }
-        let factor = num_in(problems, k("reduce_factor"), Some(t.reduce_factor.unwrap_or(0.75)), 0.0, true, 0.999, "");
-        let min_level = num_in(problems, k("min_level"), Some(t.min_level.unwrap_or(0.25)), 0.0, false, 1.0, "");
+        let factor = num_in(
+            problems,
+            k("reduce_factor"),
+            Some(t.reduce_factor.unwrap_or(0.75)),
+            0.0,
+            true,
+            0.999,
+            "",
+        );
+        let min_level = num_in(
+            problems,
+            k("min_level"),
+            Some(t.min_level.unwrap_or(0.25)),
+            0.0,
+            false,
+            1.0,
+            "",
+        );
         let action = match t.action.as_deref().unwrap_or("hold") {
             "hold" => Some(ToxicityAction::Hold),
             "reduce" => match (factor, min_level) {
-                (Some(factor), Some(min_level)) => Some(ToxicityAction::Reduce { factor, min_level }),
+                (Some(factor), Some(min_level)) => {
+                    Some(ToxicityAction::Reduce { factor, min_level })
+                }
                 _ => None,
             },
             a => {
                 problems.push(
-                    Problem::new(k("action"), "unknown action; allowed: \"hold\", \"reduce\"").with_value(format!("\"{a}\"")),
+                    Problem::new(k("action"), "unknown action; allowed: \"hold\", \"reduce\"")
+                        .with_value(format!("\"{a}\"")),
                 );
                 None
             }
@@ -334,7 +430,12 @@ pub(super) fn check_toxicity(raw: &[RawToxicity], drugs: &DrugLibrary, problems:
         }
         if let Some(action) = action {
             ids.sort_unstable();
-            out.push(ToxicityRule { drugs: ids, anc_below: anc, platelets_below: plt, action });
+            out.push(ToxicityRule {
+                drugs: ids,
+                anc_below: anc,
+                platelets_below: plt,
+                action,
+            });
         }
     }
     out
@@ -352,7 +453,10 @@ pub(super) fn check_supportive(
         let k = |x: &str| format!("treatment.supportive[{i}].{x}");
         let before = problems.len();
         let name = s.name.clone().unwrap_or_else(|| {
-            problems.push(Problem::new(k("name"), "missing required key: expected a label, e.g. `name = \"ESA\"`"));
+            problems.push(Problem::new(
+                k("name"),
+                "missing required key: expected a label, e.g. `name = \"ESA\"`",
+            ));
             String::new()
         });
         let regimen = match &s.regimen {
@@ -361,28 +465,62 @@ pub(super) fn check_supportive(
                 let ix = regimens.index(r);
                 if ix.is_none() {
                     problems.push(
-                        Problem::new(k("regimen"), format!("unknown regimen; known: {}", regimens.names().join(", ")))
-                            .with_value(format!("\"{r}\"")),
+                        Problem::new(
+                            k("regimen"),
+                            format!("unknown regimen; known: {}", regimens.names().join(", ")),
+                        )
+                        .with_value(format!("\"{r}\"")),
                     );
                 }
                 ix
             }
         };
-        let start = num_in(problems, k("when_hb_below_g_dl"), s.when_hb_below_g_dl, 3.0, false, 20.0, "g/dL");
-        let stop = num_in(problems, k("stop_when_hb_above_g_dl"), Some(s.stop_when_hb_above_g_dl.unwrap_or(12.0)), 3.0, false, 20.0, "g/dL");
+        let start = num_in(
+            problems,
+            k("when_hb_below_g_dl"),
+            s.when_hb_below_g_dl,
+            3.0,
+            false,
+            20.0,
+            "g/dL",
+        );
+        let stop = num_in(
+            problems,
+            k("stop_when_hb_above_g_dl"),
+            Some(s.stop_when_hb_above_g_dl.unwrap_or(12.0)),
+            3.0,
+            false,
+            20.0,
+            "g/dL",
+        );
         if let (Some(a), Some(b)) = (start, stop)
             && b <= a
         {
             problems.push(
-                Problem::new(k("stop_when_hb_above_g_dl"), format!("must exceed when_hb_below_g_dl = {a} g/dL")).with_value(b),
+                Problem::new(
+                    k("stop_when_hb_above_g_dl"),
+                    format!("must exceed when_hb_below_g_dl = {a} g/dL"),
+                )
+                .with_value(b),
             );
         }
-        let factor = num_in(problems, k("infection_hazard_factor"), Some(s.infection_hazard_factor.unwrap_or(1.0)), 0.0, false, 1.0, "");
+        let factor = num_in(
+            problems,
+            k("infection_hazard_factor"),
+            Some(s.infection_hazard_factor.unwrap_or(1.0)),
+            0.0,
+            false,
+            1.0,
+            "",
+        );
         let mut during = Vec::new();
         for n in s.during_phases.iter().flatten() {
             match phase_names.iter().position(|p| p == n) {
                 Some(ix) => during.push(ix),
-                None => problems.push(Problem::new(k("during_phases"), "no phase with this name").with_value(format!("\"{n}\""))),
+                None => problems.push(
+                    Problem::new(k("during_phases"), "no phase with this name")
+                        .with_value(format!("\"{n}\"")),
+                ),
             }
         }
         if problems.len() > before {
@@ -494,15 +632,26 @@ impl Protocol {
         self.phase_doses(step, snap, &mut out);
         if self.infusion_step == Some(step) {
             self.infusion_step = None;
-            let p = Procedure::StemCellInfusion { cd34_per_kg: CD34_PER_KG };
-            out.events.push(("procedure", format!("autologous stem-cell infusion (day 0), {CD34_PER_KG:.0} CD34+/kg")));
+            let p = Procedure::StemCellInfusion {
+                cd34_per_kg: CD34_PER_KG,
+            };
+            out.events.push((
+                "procedure",
+                format!("autologous stem-cell infusion (day 0), {CD34_PER_KG:.0} CD34+/kg"),
+            ));
             out.procedures.push(p);
         }
         self.supportive_step(step, snap, &mut out);
         out
     }
 
-    fn transitions(&mut self, step: u64, snap: &ClinicalSnapshot, edge: bool, out: &mut ProtocolOutput) {
+    fn transitions(
+        &mut self,
+        step: u64,
+        snap: &ClinicalSnapshot,
+        edge: bool,
+        out: &mut ProtocolOutput,
+    ) {
         let Some(p) = self.phase else { return };
         let spec = self.plan.phases[p].clone();
         let mut next: Option<(Option<usize>, String)> = None;
@@ -519,7 +668,10 @@ impl Protocol {
         if next.is_none()
             && let PhaseKind::Regimen(r) = spec.kind
         {
-            let len = calendar::days_to_steps(self.plan.regimens.regimens()[r].cycle_length_d as f64, self.dt_h);
+            let len = calendar::days_to_steps(
+                self.plan.regimens.regimens()[r].cycle_length_d as f64,
+                self.dt_h,
+            );
             if step - self.cycle_start >= len {
                 let done = self.cycle;
                 let response = snap.response.and_then(Response::parse);
@@ -528,21 +680,30 @@ impl Protocol {
                 } else if let (Some(want), Some(got)) = (spec.until_response, response)
                     && got >= want
                 {
-                    next = Some((Some(p + 1), format!("response {} ≥ {} after cycle {done}", got.name(), want.name())));
+                    next = Some((
+                        Some(p + 1),
+                        format!(
+                            "response {} ≥ {} after cycle {done}",
+                            got.name(),
+                            want.name()
+                        ),
+                    ));
                 } else {
                     self.start_cycle(done + 1, step, out);
                 }
             }
         }
         if let Some((to, why)) = next {
-            out.events.push(("phase", format!("end {} ({why})", spec.name)));
+            out.events
+                .push(("phase", format!("end {} ({why})", spec.name)));
             match to.filter(|&t| t < self.plan.phases.len()) {
                 Some(t) => self.enter(t, step, &why, out),
                 None => {
                     self.phase = None;
                     self.cycle = 0;
                     self.cycle_plan.clear();
-                    out.events.push(("protocol_end", "last phase completed".into()));
+                    out.events
+                        .push(("protocol_end", "last phase completed".into()));
                 }
             }
         }
@@ -559,19 +720,29 @@ impl Protocol {
         let what = match &spec.kind {
             PhaseKind::Regimen(r) => format!("regimen {}", self.plan.regimens.regimens()[*r].name),
             PhaseKind::StemCellCollection => "stem-cell collection".into(),
-            PhaseKind::Asct { melphalan_mg_m2 } => format!("ASCT, melphalan {melphalan_mg_m2} mg/m²"),
+            PhaseKind::Asct { melphalan_mg_m2 } => {
+                format!("ASCT, melphalan {melphalan_mg_m2} mg/m²")
+            }
         };
-        out.events.push(("phase", format!("start {} ({what}; {why})", spec.name)));
+        out.events
+            .push(("phase", format!("start {} ({what}; {why})", spec.name)));
         match spec.kind {
             PhaseKind::Regimen(_) => self.start_cycle(1, step, out),
             PhaseKind::StemCellCollection => {
-                out.events.push(("procedure", "stem-cell mobilisation (G-CSF 10 µg/kg/day × 5 d) and apheresis".into()));
+                out.events.push((
+                    "procedure",
+                    "stem-cell mobilisation (G-CSF 10 µg/kg/day × 5 d) and apheresis".into(),
+                ));
                 out.procedures.push(Procedure::StemCellCollection);
             }
             PhaseKind::Asct { melphalan_mg_m2 } => {
-                let Some(mel) = self.plan.drugs.index("melphalan") else { return };
+                let Some(mel) = self.plan.drugs.index("melphalan") else {
+                    return;
+                };
                 let amount = melphalan_mg_m2 * self.body.bsa_m2;
-                let route = Route::IvInfusion { hours: self.plan.drugs.drugs()[mel].infusion_h };
+                let route = Route::IvInfusion {
+                    hours: self.plan.drugs.drugs()[mel].infusion_h,
+                };
                 let dose = Dose {
                     drug: mel,
                     drug_name: "melphalan".into(),
@@ -585,7 +756,9 @@ impl Protocol {
                 out.events.push(("procedure", format!("conditioning: high-dose melphalan {} mg ({melphalan_mg_m2} mg/m²) on day −2", calendar::fmt_mg(amount))));
                 out.events.push(("dose", describe_dose(&dose)));
                 out.doses.push(dose);
-                out.procedures.push(Procedure::Conditioning { melphalan_mg: amount });
+                out.procedures.push(Procedure::Conditioning {
+                    melphalan_mg: amount,
+                });
                 self.infusion_step = Some(step + calendar::days_to_steps(2.0, self.dt_h));
             }
         }
@@ -593,7 +766,9 @@ impl Protocol {
 
     fn start_cycle(&mut self, c: u32, step: u64, out: &mut ProtocolOutput) {
         let Some(p) = self.phase else { return };
-        let PhaseKind::Regimen(r) = self.plan.phases[p].kind else { return };
+        let PhaseKind::Regimen(r) = self.plan.phases[p].kind else {
+            return;
+        };
         self.cycle = c;
         self.cycle_start = step;
         self.next_dose = 0;
@@ -603,13 +778,17 @@ impl Protocol {
             .into_iter()
             .map(|d| (calendar::day_offset_steps(d.day, self.dt_h), d))
             .collect();
-        out.events.push(("cycle", format!("{} cycle {c} ({})", self.plan.phases[p].name, reg.name)));
+        out.events.push((
+            "cycle",
+            format!("{} cycle {c} ({})", self.plan.phases[p].name, reg.name),
+        ));
     }
 
     fn phase_doses(&mut self, step: u64, snap: &ClinicalSnapshot, out: &mut ProtocolOutput) {
         let Some(p) = self.phase else { return };
         let offset = step - self.cycle_start;
-        while self.next_dose < self.cycle_plan.len() && self.cycle_plan[self.next_dose].0 <= offset {
+        while self.next_dose < self.cycle_plan.len() && self.cycle_plan[self.next_dose].0 <= offset
+        {
             let d = self.cycle_plan[self.next_dose].1.clone();
             self.next_dose += 1;
             let rule = self.plan.toxicity.iter().find(|r| r.fires(d.drug, snap));
@@ -625,21 +804,21 @@ impl Protocol {
                     ));
                     continue;
                 }
-                Some(ToxicityAction::Reduce { factor, min_level }) => {
-                    if !self.reduced_in_cycle[d.drug] {
-                        self.reduced_in_cycle[d.drug] = true;
-                        level = (level * factor).max(min_level);
-                        self.dose_level[d.drug] = level;
-                        out.events.push((
+                Some(ToxicityAction::Reduce { factor, min_level })
+                    if !self.reduced_in_cycle[d.drug] =>
+                {
+                    self.reduced_in_cycle[d.drug] = true;
+                    level = (level * factor).max(min_level);
+                    self.dose_level[d.drug] = level;
+                    out.events.push((
                             "dose_reduced",
                             format!(
                                 "{} dose level → {:.3} from C{}D{} (ANC {} ×10⁹/L, platelets {} ×10⁹/L)",
                                 d.drug_name, level, d.cycle, d.day, snap.anc_1e9_l, snap.platelets_1e9_l
                             ),
                         ));
-                    }
                 }
-                None => {}
+                _ => {}
             }
             let basis = if level < 1.0 {
                 format!("{} × {level:.3}", d.spec.describe())
@@ -664,7 +843,8 @@ impl Protocol {
     fn supportive_step(&mut self, step: u64, snap: &ClinicalSnapshot, out: &mut ProtocolOutput) {
         for i in 0..self.plan.supportive.len() {
             let rule = &self.plan.supportive[i];
-            let allowed = rule.during_phases.is_empty() || self.phase.is_some_and(|p| rule.during_phases.contains(&p));
+            let allowed = rule.during_phases.is_empty()
+                || self.phase.is_some_and(|p| rule.during_phases.contains(&p));
             let st = &self.supportive[i];
             let want = allowed
                 && match rule.when_hb_below_g_dl {
@@ -678,19 +858,30 @@ impl Protocol {
                     }
                 };
             if want && !st.active {
-                out.events.push(("supportive_start", format!("{} (Hb {} g/dL)", rule.name, snap.hb_g_dl)));
+                out.events.push((
+                    "supportive_start",
+                    format!("{} (Hb {} g/dL)", rule.name, snap.hb_g_dl),
+                ));
                 self.supportive[i].active = true;
                 self.start_supportive_cycle(i, 1, step);
             } else if !want && st.active {
-                out.events.push(("supportive_stop", format!("{} (Hb {} g/dL)", rule.name, snap.hb_g_dl)));
+                out.events.push((
+                    "supportive_stop",
+                    format!("{} (Hb {} g/dL)", rule.name, snap.hb_g_dl),
+                ));
                 self.supportive[i] = SupportiveState::default();
                 continue;
             }
             if !self.supportive[i].active {
                 continue;
             }
-            let Some(r) = self.plan.supportive[i].regimen else { continue };
-            let len = calendar::days_to_steps(self.plan.regimens.regimens()[r].cycle_length_d as f64, self.dt_h);
+            let Some(r) = self.plan.supportive[i].regimen else {
+                continue;
+            };
+            let len = calendar::days_to_steps(
+                self.plan.regimens.regimens()[r].cycle_length_d as f64,
+                self.dt_h,
+            );
             if step - self.supportive[i].cycle_start >= len {
                 let c = self.supportive[i].cycle + 1;
                 self.start_supportive_cycle(i, c, step);
@@ -722,10 +913,15 @@ impl Protocol {
         st.cycle_start = step;
         st.next = 0;
         st.plan = match self.plan.supportive[i].regimen {
-            Some(r) => cycle_doses(&self.plan.regimens.regimens()[r], c, &self.plan.drugs, &self.body)
-                .into_iter()
-                .map(|d| (calendar::day_offset_steps(d.day, self.dt_h), d))
-                .collect(),
+            Some(r) => cycle_doses(
+                &self.plan.regimens.regimens()[r],
+                c,
+                &self.plan.drugs,
+                &self.body,
+            )
+            .into_iter()
+            .map(|d| (calendar::day_offset_steps(d.day, self.dt_h), d))
+            .collect(),
             None => Vec::new(),
         };
     }

@@ -166,13 +166,12 @@ impl RegimenLibrary {
         prefix: &str,
         drugs: &DrugLibrary,
     ) -> Result<Self, Vec<Problem>> {
-        let shipped: BTreeMap<String, RawRegimen> =
-            toml::from_str(REGIMENS_TOML).map_err(|e| {
-                vec![Problem::new(
-                    "",
-                    format!("{REGIMENS_ORIGIN}: {}", e.message().trim()),
-                )]
-            })?;
+        let shipped: BTreeMap<String, RawRegimen> = toml::from_str(REGIMENS_TOML).map_err(|e| {
+            vec![Problem::new(
+                "",
+                format!("{REGIMENS_ORIGIN}: {}", e.message().trim()),
+            )]
+        })?;
         let mut problems = Vec::new();
         let mut regimens = Vec::new();
         let mut names: Vec<&String> = shipped.keys().chain(overrides.keys()).collect();
@@ -279,8 +278,11 @@ fn check_regimen(
     let cycles = match r.cycles {
         Some(v) if !(1..=1000).contains(&v) => {
             problems.push(
-                Problem::new(format!("{key}.cycles"), "expected an integer in 1..=1000 cycles")
-                    .with_value(v),
+                Problem::new(
+                    format!("{key}.cycles"),
+                    "expected an integer in 1..=1000 cycles",
+                )
+                .with_value(v),
             );
             None
         }
@@ -395,8 +397,11 @@ fn check_entry(
     let infusion = match d.infusion_h {
         Some(h) if !(h > 0.0 && h <= 48.0) => {
             problems.push(
-                Problem::new(format!("{k}.infusion_h"), "expected a number > 0 and ≤ 48 h")
-                    .with_value(h),
+                Problem::new(
+                    format!("{k}.infusion_h"),
+                    "expected a number > 0 and ≤ 48 h",
+                )
+                .with_value(h),
             );
             None
         }

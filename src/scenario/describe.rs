@@ -424,7 +424,11 @@ pub fn describe_treatment(s: &Scenario, o: &mut String) {
                 format!("reduce ×{factor} per cycle (not below {min_level})")
             }
         };
-        let _ = writeln!(o, "  toxicity: {drugs}: {action} when {}", when.join(" or "));
+        let _ = writeln!(
+            o,
+            "  toxicity: {drugs}: {action} when {}",
+            when.join(" or ")
+        );
     }
     for r in &t.supportive {
         let reg = r
