@@ -66,3 +66,26 @@ fn field_advance(bencher: divan::Bencher, solver: Solver) {
     let (geom, mut f, kind) = field(solver);
     bencher.bench_local(|| pool.install(|| f.advance(&geom, 1.0, &kind)));
 }
+
+/// One 1-hour PK advance of every drug in the library after a D-VRd-like day of dosing
+/// (linear drugs: cached exact propagator; daratumumab: RK4 with target-mediated clearance).
+#[divan::bench]
+fn pk_advance_all_drugs(bencher: divan::Bencher) {
+    use myelosim::pharma::{DrugLibrary, Pharmacology, Route};
+    let lib = DrugLibrary::shipped().unwrap();
+    let mut p = Pharmacology::new(&lib);
+    for (name, mg, route) in [
+        ("bortezomib", 2.4, Route::Subcutaneous),
+        ("lenalidomide", 25.0, Route::Oral),
+        ("dexamethasone", 40.0, Route::Oral),
+        ("daratumumab", 1800.0, Route::Subcutaneous),
+        ("zoledronic_acid", 4.0, Route::IvInfusion { hours: 0.25 }),
+    ] {
+        p.dose(lib.index(name).unwrap(), mg, route);
+    }
+    p.advance(1.0, 1.0);
+    bencher.bench_local(|| {
+        p.advance(divan::black_box(1.0), 1.0);
+        divan::black_box(p.effects().mm_kill_per_h)
+    });
+}

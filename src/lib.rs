@@ -27,6 +27,8 @@ pub mod engine;
 pub mod fields;
 pub mod model;
 pub mod observe;
+pub mod pharma;
+pub mod protocol;
 pub mod render;
 pub mod rng;
 pub mod run;

@@ -431,12 +431,19 @@ fn implicit_splitting_error_at_default_parameters_is_as_documented() {
     };
     let reference = run(Solver::Explicit, 2000);
     let rel = |a: &[f64]| {
-        let num: f64 = a.iter().zip(&reference).map(|(x, y)| (x - y) * (x - y)).sum();
+        let num: f64 = a
+            .iter()
+            .zip(&reference)
+            .map(|(x, y)| (x - y) * (x - y))
+            .sum();
         let den: f64 = reference.iter().map(|y| y * y).sum();
         (num / den).sqrt()
     };
     let one = rel(&run(Solver::Implicit, 1));
     let many = rel(&run(Solver::Implicit, 16));
     assert!(one < 0.13, "one sub-step: {one:.3}");
-    assert!(many < one / 2.0, "sub-steps must converge: {many:.3} vs {one:.3}");
+    assert!(
+        many < one / 2.0,
+        "sub-steps must converge: {many:.3} vs {one:.3}"
+    );
 }

@@ -241,6 +241,8 @@ pub fn describe(s: &Scenario) -> String {
         }
     }
 
+    describe_treatment(s, &mut o);
+
     let _ = writeln!(o, "\nPer-step event probabilities 1 − exp(−r·dt)");
     let rates = [
         ("myeloma division", m.division_per_h),
@@ -285,6 +287,187 @@ pub fn describe(s: &Scenario) -> String {
         }
     }
     o
+}
+
+// ---- treatment (issue 4) ----
+/// `1-4, 9-12, 15` from ascending days.
+fn day_ranges(days: &[u32]) -> String {
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while i < days.len() {
+        let mut j = i;
+        while j + 1 < days.len() && days[j + 1] == days[j] + 1 {
+            j += 1;
+        }
+        parts.push(if j > i {
+            format!("{}–{}", days[i], days[j])
+        } else {
+            days[i].to_string()
+        });
+        i = j + 1;
+    }
+    parts.join(", ")
+}
+
+/// Most cycles of one phase scanned for schedule changes when printing the calendar.
+pub const CALENDAR_CYCLES: u32 = 12;
+
+/// The resolved treatment calendar: per phase, runs of identical cycles with every dose
+/// (day, drug, mg, basis, route), procedures, toxicity and supportive-care rules. Doses are
+/// sized for [`Body::REFERENCE`](crate::pharma::Body::REFERENCE) until the `[patient]`
+/// section exists. Transitions that depend on the simulation are printed as planned.
+pub fn describe_treatment(s: &Scenario, o: &mut String) {
+    use crate::protocol::calendar::cycle_doses;
+    use crate::protocol::{PhaseKind, ToxicityAction};
+    let Some(t) = &s.treatment else {
+        return;
+    };
+    let body = crate::pharma::Body::REFERENCE;
+    let _ = writeln!(
+        o,
+        "\nTreatment (planned calendar; reference body {} kg, BSA {} m²)",
+        body.weight_kg,
+        fmt_num(body.bsa_m2)
+    );
+    if t.phases.is_empty() {
+        let _ = writeln!(o, "  (no phases: nothing is given)");
+    }
+    for (i, p) in t.phases.iter().enumerate() {
+        let mut ends = Vec::new();
+        if let Some(c) = p.cycles {
+            ends.push(format!("after {c} cycles"));
+        }
+        if let Some(d) = p.duration_d {
+            ends.push(format!("after {} days", fmt_num(d)));
+        }
+        let mut depends = Vec::new();
+        if let Some(r) = p.until_response {
+            depends.push(format!("at a cycle end with response ≥ {}", r.name()));
+        }
+        if p.until_progression {
+            depends.push("on confirmed progression".to_string());
+        }
+        if let Some(j) = p.on_progression {
+            depends.push(format!("→ `{}` on confirmed progression", t.phases[j].name));
+        }
+        ends.extend(depends.iter().cloned());
+        let ends = if ends.is_empty() {
+            "runs to the end of the simulation".to_string()
+        } else {
+            format!("ends {}", ends.join(" or "))
+        };
+        let what = match &p.kind {
+            PhaseKind::Regimen(r) => {
+                let reg = &t.regimens.regimens()[*r];
+                format!("regimen {} ({}-day cycles)", reg.name, reg.cycle_length_d)
+            }
+            PhaseKind::StemCellCollection => "stem-cell mobilisation and collection".into(),
+            PhaseKind::Asct { melphalan_mg_m2 } => format!(
+                "ASCT: melphalan {melphalan_mg_m2} mg/m² = {} mg IV on day −2, stem-cell infusion on day 0",
+                fmt_num(melphalan_mg_m2 * body.bsa_m2)
+            ),
+        };
+        let _ = writeln!(o, "  phase {} `{}`: {what}; {ends}", i + 1, p.name);
+        if !depends.is_empty() {
+            let _ = writeln!(
+                o,
+                "    (planned calendar: the actual transition depends on the simulated response/progression)"
+            );
+        }
+        let PhaseKind::Regimen(r) = p.kind else {
+            continue;
+        };
+        let reg = &t.regimens.regimens()[r];
+        let last = p.cycles.unwrap_or(CALENDAR_CYCLES).min(CALENDAR_CYCLES);
+        let pattern = |c: u32| -> Vec<(u32, String)> {
+            cycle_doses(reg, c, &t.drugs, &body)
+                .iter()
+                .map(|d| (d.day, d.describe()))
+                .collect()
+        };
+        let mut c = 1;
+        while c <= last {
+            let pat = pattern(c);
+            let mut end = c;
+            while end < last && pattern(end + 1) == pat {
+                end += 1;
+            }
+            let open = end == last && p.cycles.is_none_or(|n| n > last);
+            let label = match (end == c, open) {
+                (true, false) => format!("C{c}"),
+                (true, true) => format!("C{c}+"),
+                (false, false) => format!("C{c}–{end}"),
+                (false, true) => format!("C{c}–{end}+"),
+            };
+            // One line per distinct dose: `C1–3: bortezomib 2.36 mg (1.3 mg/m²) sc — days 1, 4, 8, 11`.
+            let mut lines: Vec<(&str, Vec<u32>)> = Vec::new();
+            for (d, text) in &pat {
+                match lines.iter_mut().find(|(t, _)| t == text) {
+                    Some((_, days)) => days.push(*d),
+                    None => lines.push((text.as_str(), vec![*d])),
+                }
+            }
+            for (text, days) in lines {
+                let _ = writeln!(o, "    {label}: {text} — days {}", day_ranges(&days));
+            }
+            c = end + 1;
+        }
+    }
+    for r in &t.toxicity {
+        let drugs = if r.drugs.is_empty() {
+            "all drugs".to_string()
+        } else {
+            r.drugs
+                .iter()
+                .map(|&d| t.drugs.drugs()[d].name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut when = Vec::new();
+        if let Some(a) = r.anc_below {
+            when.push(format!("ANC < {a} ×10⁹/L"));
+        }
+        if let Some(p) = r.platelets_below {
+            when.push(format!("platelets < {p} ×10⁹/L"));
+        }
+        let action = match r.action {
+            ToxicityAction::Hold => "hold".to_string(),
+            ToxicityAction::Reduce { factor, min_level } => {
+                format!("reduce ×{factor} per cycle (not below {min_level})")
+            }
+        };
+        let _ = writeln!(
+            o,
+            "  toxicity: {drugs}: {action} when {}",
+            when.join(" or ")
+        );
+    }
+    for r in &t.supportive {
+        let reg = r
+            .regimen
+            .map(|i| t.regimens.regimens()[i].name.as_str())
+            .unwrap_or("no drug");
+        let mut when = match r.when_hb_below_g_dl {
+            Some(lo) => format!(
+                "when Hb < {lo} g/dL until Hb ≥ {} g/dL",
+                r.stop_when_hb_above_g_dl
+            ),
+            None => "always".to_string(),
+        };
+        if !r.during_phases.is_empty() {
+            let names: Vec<&str> = r
+                .during_phases
+                .iter()
+                .map(|&p| t.phases[p].name.as_str())
+                .collect();
+            when.push_str(&format!(" during {}", names.join(", ")));
+        }
+        let _ = writeln!(
+            o,
+            "  supportive `{}`: {reg}, {when}; infection hazard ×{}",
+            r.name, r.infection_hazard_factor
+        );
+    }
 }
 
 /// A number with about four significant digits, without trailing zeros.

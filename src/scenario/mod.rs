@@ -256,17 +256,43 @@ pub fn key_span(root: &toml_edit::Item, key: &str) -> Option<Range<usize>> {
     if key.is_empty() {
         return None;
     }
-    let mut item = root;
+    let mut table = root.as_table_like()?;
     let mut best = None;
     for seg in key.split('.') {
-        let Some((k, next)) = item.as_table_like().and_then(|t| t.get_key_value(seg)) else {
+        // `phases[2]`: element 2 of an array of tables (treatment, issue 4).
+        let (name, index) = match seg.strip_suffix(']').and_then(|s| s.split_once('[')) {
+            Some((n, i)) => (n, i.parse::<usize>().ok()),
+            None => (seg, None),
+        };
+        let Some((k, next)) = table.get_key_value(name) else {
             return best;
         };
         let span = next.span().or_else(|| k.span());
         if span.is_some() {
             best = span;
         }
-        item = next;
+        let inner: Option<(&dyn toml_edit::TableLike, Option<Range<usize>>)> = match index {
+            Some(i) => {
+                if let Some(t) = next.as_array_of_tables().and_then(|a| a.get(i)) {
+                    Some((t as &dyn toml_edit::TableLike, t.span()))
+                } else {
+                    next.as_array().and_then(|a| a.get(i)).and_then(|v| {
+                        v.as_inline_table()
+                            .map(|t| (t as &dyn toml_edit::TableLike, v.span()))
+                    })
+                }
+            }
+            None => next.as_table_like().map(|t| (t, None)),
+        };
+        match inner {
+            Some((t, span)) => {
+                if span.is_some() {
+                    best = span;
+                }
+                table = t;
+            }
+            None => return best,
+        }
     }
     best
 }

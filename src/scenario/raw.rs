@@ -52,6 +52,10 @@ pub struct RawScenario {
     /// `[clinical]`: readouts and scaling.
     #[serde(default)]
     pub clinical: RawClinical,
+    // ---- treatment (issue 4) ----
+    /// `[treatment]`: drug/regimen overrides, protocol phases, toxicity and supportive care.
+    /// Optional; see [`crate::protocol::RawTreatment`].
+    pub treatment: Option<crate::protocol::RawTreatment>,
 }
 
 /// `[output]`.

@@ -42,6 +42,9 @@ pub struct Scenario {
     pub biology: Biology,
     /// What a run writes besides the time series.
     pub output: OutputParams,
+    // ---- treatment (issue 4) ----
+    /// The validated `[treatment]` section (`None`: untreated).
+    pub treatment: Option<crate::protocol::TreatmentPlan>,
 }
 
 /// `[output]`: snapshot cadence.

@@ -497,6 +497,8 @@ pub fn validate(raw: &RawScenario, ctx: &Context) -> Result<Scenario, Vec<Proble
 
     // ---- [output]
     let snapshot_every_steps = check_output(&mut c, raw, duration_d, dt_h);
+    // ---- [treatment] (issue 4)
+    let treatment = check_treatment(&mut c, raw.treatment.as_ref());
 
     if !c.problems.is_empty() {
         return Err(c.problems);
@@ -564,6 +566,7 @@ pub fn validate(raw: &RawScenario, ctx: &Context) -> Result<Scenario, Vec<Proble
             snapshot_every_steps,
         },
         biology,
+        treatment,
     })
 }
 
@@ -986,6 +989,24 @@ fn check_biology(c: &mut Checker, raw: &RawScenario) -> Biology {
             fcrn_saturation: k.fcrn_saturation.unwrap_or(dc.fcrn_saturation),
             lesion_min_sites,
         },
+    }
+}
+
+// ---- treatment (issue 4) ----
+/// Validates the optional `[treatment]` section (drug and regimen libraries with overrides,
+/// phases, toxicity and supportive care); problems keep their `treatment.…` key paths.
+fn check_treatment(
+    c: &mut Checker,
+    raw: Option<&crate::protocol::RawTreatment>,
+) -> Option<crate::protocol::TreatmentPlan> {
+    match crate::protocol::TreatmentPlan::from_raw(raw?) {
+        Ok(plan) => Some(plan),
+        Err(ps) => {
+            for p in ps {
+                c.push(p);
+            }
+            None
+        }
     }
 }
 

@@ -33,6 +33,7 @@ pub fn bare_scenario(n: usize, days: f64, seed: u64) -> Scenario {
             division_per_h: 0.1,
             death_per_h: 0.0,
         },
+        treatment: None,
         fields: vec![],
         output: OutputParams::default(),
         biology: Default::default(),
