@@ -21,10 +21,11 @@ fn main() {
         .collect();
     let mut runs = 5usize;
     let mut only: Option<String> = None;
-    let tile: usize = std::env::var("BDD_TILE")
+    // BDD_TILE=WxH overrides the default tile shape (for experiments).
+    let tile: [usize; 3] = std::env::var("BDD_TILE")
         .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(64);
+        .and_then(|v| myelosim::bench::bdd::parse_tile(&v))
+        .unwrap_or(myelosim::bench::bdd::DEFAULT_TILE);
     let mut sizes = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -50,7 +51,7 @@ fn main() {
                 size: n,
                 steps: 300,
                 seed: 1,
-                tile_edge: tile,
+                tile,
                 three_d: false,
             };
             let r = bdd::run(&cfg);
@@ -82,7 +83,7 @@ fn main() {
                 size: n,
                 steps: 300,
                 seed,
-                tile_edge: tile,
+                tile,
                 three_d: false,
             };
             let e1 = p1.install(|| bdd::run(&cfg));

@@ -23,7 +23,7 @@ fn lattice_step_bdd(bencher: divan::Bencher, n: usize) {
         size: n,
         steps: 0,
         seed: 1,
-        tile_edge: 64,
+        tile: myelosim::bench::bdd::DEFAULT_TILE,
         three_d: false,
     };
     bencher

@@ -120,7 +120,11 @@ fn child(a: &[String]) {
         size: p(0),
         steps: 300,
         seed: a[4].parse().unwrap(),
-        tile_edge: p(2),
+        tile: if a[3] == "3d" {
+            [p(2); 3]
+        } else {
+            myelosim::bench::bdd::DEFAULT_TILE
+        },
         three_d: a[3] == "3d",
     };
     let r = bench_bdd(&cfg, p(1)).expect("thread pool");

@@ -177,7 +177,7 @@ fn bdd_reference_statistics_n256() {
             size: 256,
             steps: 300,
             seed,
-            tile_edge: 64,
+            tile: myelosim::bench::bdd::DEFAULT_TILE,
             three_d: false,
         });
         updates += r.cell_updates as f64 / seeds as f64;
@@ -199,7 +199,7 @@ fn bdd_is_identical_across_thread_counts() {
         size: 200,
         steps: 120,
         seed: 9,
-        tile_edge: 32,
+        tile: [32, 8, 8],
         three_d: false,
     };
     let p1 = rayon::ThreadPoolBuilder::new()

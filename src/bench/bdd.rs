@@ -25,6 +25,26 @@ pub const DEATH_OFF: f64 = 0.01;
 /// Death probability per step for 100 ≤ t < 200.
 pub const DEATH_ON: f64 = 0.05;
 
+/// Default tile shape: wide and flat. On a lattice whose rows are a power of two bytes long,
+/// the rows of a square tile fall into a handful of L1 cache sets and evict each other;
+/// 256×16 tiles cut simulated L1 misses ~6× against 64×64 at N = 1024 (cachegrind; see
+/// docs/PERFORMANCE.md) for the same instruction count.
+pub const DEFAULT_TILE: [usize; 3] = [256, 16, 16];
+
+/// Parses a tile shape `W`, `WxH` or `WxHxD` (missing edges repeat the last one given).
+pub fn parse_tile(s: &str) -> Option<[usize; 3]> {
+    let v: Vec<usize> = s
+        .split('x')
+        .map(|p| p.trim().parse().ok())
+        .collect::<Option<_>>()?;
+    match v.as_slice() {
+        [w] => Some([*w; 3]),
+        [w, h] => Some([*w, *h, *h]),
+        [w, h, d] => Some([*w, *h, *d]),
+        _ => None,
+    }
+}
+
 /// Settings of one benchmark run.
 #[derive(Clone, Copy, Debug)]
 pub struct BddConfig {
@@ -34,8 +54,8 @@ pub struct BddConfig {
     pub steps: u64,
     /// Master seed.
     pub seed: u64,
-    /// Target tile edge of the parallel partition.
-    pub tile_edge: usize,
+    /// Target tile edges (x, y, z) of the parallel partition; see [`DEFAULT_TILE`].
+    pub tile: [usize; 3],
     /// Run the 3D variant (not part of the reference): an N×N×N lattice, 6 face neighbours,
     /// starting from a centred ball holding 10 % of the sites. Used by the scaling study.
     pub three_d: bool,
@@ -150,7 +170,7 @@ impl Bdd {
         for &i in &start {
             lattice.place(i, CellKind::Myeloma, ());
         }
-        let sweep = Sweep::new(Tiling::new(&geom, cfg.tile_edge));
+        let sweep = Sweep::new(Tiling::with_shape(&geom, cfg.tile));
         Self {
             geom,
             lattice,

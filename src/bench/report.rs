@@ -26,8 +26,8 @@ pub struct BddReport {
     pub steps: u64,
     /// Master seed.
     pub seed: u64,
-    /// Tile edge of the parallel partition.
-    pub tile_edge: usize,
+    /// Target tile edges (x, y, z) of the parallel partition.
+    pub tile: [usize; 3],
     /// Σ over steps of cells alive at the step's start.
     pub cell_updates: u64,
     /// Wall time of the step loop [s].
@@ -60,7 +60,7 @@ pub fn bench_bdd(
         threads,
         steps: cfg.steps,
         seed: cfg.seed,
-        tile_edge: cfg.tile_edge,
+        tile: cfg.tile,
         cell_updates: r.cell_updates,
         seconds: r.seconds,
         mcups: r.cell_updates as f64 / r.seconds / 1e6,
@@ -161,7 +161,7 @@ mod tests {
             size: 64,
             steps: 20,
             seed: 1,
-            tile_edge: 16,
+            tile: [16; 3],
             three_d: false,
         };
         let r = bench_bdd(&cfg, 1).unwrap();

@@ -392,6 +392,10 @@ impl Sweep {
     }
 }
 
+/// Marks a gathered cell on the lattice edge (site indices stay below 2³¹: validation caps
+/// lattices at 2³¹ − 1 sites).
+const EDGE_BIT: u32 = 1 << 31;
+
 /// Changes the neighbouring site `at` to `kind` and counts it.
 #[inline]
 fn edit<P: Copy>(lat: &Shared<P>, t: &mut Tally, at: usize, kind: CellKind, tag: u8) {
@@ -428,9 +432,18 @@ fn sweep_tile<R: Rule>(
     w.cells.resize(tile.len(), 0);
     let mut n = 0usize;
     let row_len = tile.hi[0] - tile.lo[0];
+    let [nx, ny, nz] = geom.dims;
     for z in tile.lo[2]..tile.hi[2] {
         for y in tile.lo[1]..tile.hi[1] {
             let start = geom.index(tile.lo[0], y, z);
+            // Cells on the lattice edge are tagged (bit 31) so only they take the slow,
+            // coordinate-checked neighbour path; everything else uses index deltas. Whole rows
+            // on an edge get the tag as they are gathered; the end sites of other rows are
+            // patched below (they are the first and last entries a row can append).
+            let row_edge =
+                !tile.interior && (y == 0 || y + 1 == ny || (nz > 1 && (z == 0 || z + 1 == nz)));
+            let flag = (row_edge as u32) << 31;
+            let row_first = n;
             let mut x = 0;
             // Whole words of eight sites: visit only the non-empty bytes.
             while x + 8 <= row_len {
@@ -438,7 +451,7 @@ fn sweep_tile<R: Rule>(
                 while occupied != 0 {
                     let i = start + x + (occupied.trailing_zeros() / 8) as usize;
                     let due = acts[lat.kind(i) as usize] & (lat.stamp(i) != tag);
-                    w.cells[n] = i as u32;
+                    w.cells[n] = i as u32 | flag;
                     n += due as usize;
                     occupied &= occupied - 1;
                 }
@@ -446,8 +459,17 @@ fn sweep_tile<R: Rule>(
             }
             for i in start + x..start + row_len {
                 let due = acts[lat.kind(i) as usize] & (lat.stamp(i) != tag);
-                w.cells[n] = i as u32;
+                w.cells[n] = i as u32 | flag;
                 n += due as usize;
+            }
+            if n > row_first && !tile.interior {
+                if tile.lo[0] == 0 && w.cells[row_first] & !EDGE_BIT == start as u32 {
+                    w.cells[row_first] |= EDGE_BIT;
+                }
+                let last = (start + row_len - 1) as u32;
+                if tile.hi[0] == nx && w.cells[n - 1] & !EDGE_BIT == last {
+                    w.cells[n - 1] |= EDGE_BIT;
+                }
             }
         }
     }
@@ -474,8 +496,8 @@ fn sweep_tile<R: Rule>(
     // Counters live in locals: writes through the lattice pointers could alias a `&mut Tally`
     // and force a store per cell.
     let mut t = Tally::default();
-    for &s in &w.cells[..n] {
-        let s = s as usize;
+    for &entry in &w.cells[..n] {
+        let s = (entry & !EDGE_BIT) as usize;
         let kind = lat.kind(s);
         if !acts[kind as usize] || lat.stamp(s) == tag {
             continue; // died, moved or was replaced earlier in this sweep
@@ -485,7 +507,7 @@ fn sweep_tile<R: Rule>(
             geom,
             site: s,
             kind,
-            interior: tile.interior,
+            interior: entry & EDGE_BIT == 0,
             deltas,
         };
         t.acted += 1;

@@ -31,7 +31,7 @@ pub const MAX_DECAY_PER_SUBSTEP: f64 = 0.5;
 pub const MAX_SUBSTEPS: i64 = 100_000;
 
 /// Most lattice sites (2³¹): site indices and per-site arrays stay well inside memory.
-pub const MAX_SITES: u64 = 1 << 31;
+pub const MAX_SITES: u64 = (1 << 31) - 1;
 
 /// Everything validation needs besides the raw values.
 #[derive(Clone, Debug)]
@@ -345,7 +345,7 @@ pub fn validate(raw: &RawScenario, ctx: &Context) -> Result<Scenario, Vec<Proble
             c.push(Problem::new(
                 "space",
                 format!(
-                    "lattice {x}×{y}×{z} has {n} sites; expected at most 2^31 = {MAX_SITES} sites"
+                    "lattice {x}×{y}×{z} has {n} sites; expected at most 2^31 − 1 = {MAX_SITES} sites (the sweep keeps site indices in 31 bits)"
                 ),
             ));
         } else {

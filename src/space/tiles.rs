@@ -56,10 +56,15 @@ pub struct Tiling {
 impl Tiling {
     /// Partitions `geom` into tiles whose edge is as close to `target_edge` as the rules allow.
     pub fn new(geom: &Geometry, target_edge: usize) -> Self {
-        let target = target_edge.max(MIN_TILE_EDGE);
+        Self::with_shape(geom, [target_edge; 3])
+    }
+
+    /// As [`Self::new`] with a target edge per axis.
+    pub fn with_shape(geom: &Geometry, target: [usize; 3]) -> Self {
         let mut counts = [1usize; 3];
         let mut bounds: [Vec<usize>; 3] = Default::default();
         for a in 0..3 {
+            let target = target[a].max(MIN_TILE_EDGE);
             let n = geom.dims[a];
             let mut t = ((n as f64 / target as f64).round() as usize).max(1);
             if geom.boundary == Boundary::Periodic && t > 1 && t % 2 == 1 {
