@@ -236,10 +236,12 @@ impl Model {
         }
         let rule = MyelomaRule::with_env(&s.myeloma, &bio.myeloma_env, s.dt_h);
         let families = Families {
-            bone: bio
-                .bone_cells
-                .as_ref()
-                .map(|p| BoneRule::new(p, &bio.myeloma_env, s.dt_h)),
+            bone: bio.bone_cells.as_ref().map(|p| {
+                BoneRule::new(p, &bio.myeloma_env, s.dt_h).with_lattice(
+                    geom.dims,
+                    s.space.boundary == crate::space::geometry::Boundary::Periodic,
+                )
+            }),
             stroma: bio.stroma.as_ref().map(StromaRule::new),
             haem: bio
                 .haematopoiesis

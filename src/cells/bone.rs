@@ -4,31 +4,33 @@
 //!
 //! One remodeling cycle (a basic multicellular unit, BMU), after Bishop et al. 2024 (MODEL.md
 //! Table 1.5a) and the reversal-phase biology of Delaisse 2014:
-//! 1. **Activation.** A quiescent lining cell activates spontaneously (`activation_per_h`,
-//!    calibrated to ~25 %/yr trabecular turnover) or when a myeloma cell touches it (vicious
-//!    cycle), and expresses RANKL for `activation_h` (Bishop: up to 14 d).
-//! 2. **Osteoclast formation** where RANKL outweighs OPG: a lining cell on bone is replaced by
-//!    a fused osteoclast at rate `oc_formation_per_h`·H₂(RANKL/(1 + OPG/K_OPG); K_RANKL)
-//!    (precursors come from the circulation and are not represented as lattice cells). Its
-//!    lifespan is Normal(`oc_lifespan_mean_h`, `oc_lifespan_sd_h`) truncated to
-//!    [mean/2, 3·mean/2] (Bishop: 14 ± 2.3 d in [7, 21] d).
+//! 1. **Activation.** A quiescent lining cell activates spontaneously (`activation_per_h`)
+//!    or when a myeloma cell touches it (vicious cycle), and expresses RANKL for
+//!    `activation_h` (Bishop: up to 14 d; default 7 d so the unit's osteoclasts form
+//!    together). The activated cell is the unit's signalling centre and does not fuse itself.
+//! 2. **Osteoclast formation** where RANKL outweighs OPG: a quiescent lining cell on bone is
+//!    replaced by a fused osteoclast at rate `oc_formation_per_h`·H₂(RANKL/(1 + OPG/K_OPG);
+//!    K_RANKL) (precursors come from the circulation and are not lattice cells). With the
+//!    default source strength and K_RANKL a triggered unit gets ~5–10 osteoclasts within
+//!    ~3 sites of the activated cell. Lifespan Normal(`oc_lifespan_mean_h`,
+//!    `oc_lifespan_sd_h`) truncated to [mean/2, 3·mean/2] (Bishop: 14 ± 2.3 d in [7, 21] d).
 //! 3. **Resorption.** An osteoclast removes an adjacent bone site at `oc_resorption_per_h`
-//!    (Bishop: one 10-µm site a day) and crawls into freed space when no bone is adjacent.
+//!    (Bishop: one 10-µm site a day), remembering it; with no bone adjacent it crawls into
+//!    that last-resorbed site (following its pit), so pits reach ~3–5 sites (30–50 µm) deep.
 //! 4. **Reversal.** When it dies, the osteoclast's site becomes a reversal (lining-lineage)
 //!    cell that carries the count of resorbed sites and releases matrix TGF-β for
 //!    `reversal_release_h` (Bishop: 3 d).
 //! 5. **Formation.** A reversal cell turns into an osteoblast at `ob_recruit_per_h` ×
-//!    (basal + (1 − basal)·H₂(TGF-β)) / (1 + DKK1/K_DKK1). The osteoblast's deposit quota is
-//!    the resorbed count (coupling: what one osteoclast removed, its successor refills); it
-//!    deposits a site at `ob_formation_per_h`/(1 + DKK1/K_DKK1) (Bishop: one site per ~8.6 d
-//!    → ~14 sites in ~4 months) into a free neighbouring site, else onto a haematopoietic
-//!    neighbour (displacing it); myeloma cells in a cavity block refilling. A buried osteoblast becomes bone (an osteocyte); a finished
-//!    one becomes a lining cell (or dies with `ob_apoptosis_fraction`).
+//!    (basal + (1 − basal)·H₂(TGF-β)) / (1 + DKK1/K_DKK1), with a deposit quota of
+//!    `ob_refill_factor` × the resorbed count (coupling). It deposits at
+//!    `ob_formation_per_h`/(1 + DKK1/K_DKK1) (Bishop: one site per ~8.6 d → ~12 sites in
+//!    ~3–4 months), retreating into the most open free neighbour and mineralising the site it
+//!    leaves (see [`BoneRule::osteoblast`]); it displaces haematopoietic cells, never myeloma
+//!    cells (lesions filled by tumour do not heal). A walled-in osteoblast becomes bone (an
+//!    osteocyte); a finished one becomes a lining cell (or dies with `ob_apoptosis_fraction`).
 //!
-//! Edits of neighbouring bone are *two-phase*, because an `Edit` cannot change the acting
-//! cell's payload: the cell first records its target site in `clone` with the `PENDING` flag
-//! (an `Update`, counting the site), performs the `Edit` on a later step, and clears the flag
-//! once the target shows the new kind. One extra hour per site; counts stay exact.
+//! Edits of neighbouring bone use `Action::EditAndUpdate`: the resorbed (deposited) site
+//! changes and the acting cell's count changes in the same step, so counts stay exact.
 //!
 //! Reads: neighbourhood, committed RANKL/OPG/TGF-β/DKK1, time. Decides: `Become`, `Edit`,
 //! `Move`, `Update`, `Die` or `Stay`.
@@ -62,10 +64,14 @@ pub struct BoneRule {
     p_deposit: f32,
     ob_life_h: f32,
     ob_apoptosis: f32,
+    refill: f32,
     /// RANKL secreted by an activated lining cell [nM/h] (read by `secrete`).
     pub activated_rankl_nm_per_h: f64,
     /// TGF-β released by a fresh reversal surface [nM/h] (read by `secrete`).
     pub reversal_tgfb_nm_per_h: f64,
+    /// Lattice extent [sites] and periodicity, to tell which neighbours touch each other.
+    dims: [usize; 3],
+    periodic: bool,
 }
 
 /// Osteoclast crawling rate when no bone is adjacent [1/h] (one site per ~4 h; osteoclasts
@@ -94,9 +100,65 @@ impl BoneRule {
             p_deposit: step_prob(p.ob_formation_per_h, dt_h),
             ob_life_h: p.ob_lifespan_max_h as f32,
             ob_apoptosis: p.ob_apoptosis_fraction as f32,
+            refill: p.ob_refill_factor as f32,
             activated_rankl_nm_per_h: p.activated_rankl_nm_per_h,
             reversal_tgfb_nm_per_h: p.reversal_tgfb_nm_per_h,
+            dims: [0; 3],
+            periodic: false,
         }
+    }
+
+    /// Sets the lattice extent [sites] and periodicity (needed by the osteoblast's choice
+    /// of where to retreat; without it every free neighbour counts as equally open).
+    pub fn with_lattice(mut self, dims: [usize; 3], periodic: bool) -> Self {
+        self.dims = dims;
+        self.periodic = periodic;
+        self
+    }
+
+    /// True if sites `a` and `b` (both neighbours of one cell) touch each other.
+    fn touch(&self, a: usize, b: usize) -> bool {
+        let [nx, ny, _] = self.dims;
+        let c = |i: usize| [i % nx, (i / nx) % ny, i / (nx * ny)];
+        let (ca, cb) = (c(a), c(b));
+        (0..3).all(|k| {
+            let d = ca[k].abs_diff(cb[k]);
+            d <= 1 || (self.periodic && d + 1 == self.dims[k])
+        })
+    }
+
+    /// The free (empty) neighbour with the most free sites around it among this cell's own
+    /// neighbourhood — the most open direction, so a retreating osteoblast does not step into
+    /// a dead-end pocket and wall itself in. Ties broken by one draw. Reach 1 only.
+    fn open_neighbour(&self, view: &SiteView<'_, CellState>, rng: &mut Stream) -> Option<usize> {
+        if self.dims[0] == 0 {
+            return view.random_neighbour_of(CellKind::Empty, rng);
+        }
+        const EMPTY: u8 = CellKind::Empty as u8;
+        const HAEM: u8 = CellKind::Haematopoietic as u8;
+        let mut hood = [0usize; 26];
+        let n = view.neighbours(&mut hood);
+        let mut best = [0usize; 26];
+        let (mut nb, mut top) = (0, 0u32);
+        for &j in &hood[..n] {
+            if view.kind_at(j) != EMPTY {
+                continue;
+            }
+            let score = hood[..n]
+                .iter()
+                .filter(|&&k| k != j && matches!(view.kind_at(k), EMPTY | HAEM) && self.touch(j, k))
+                .count() as u32
+                + 1;
+            if score > top {
+                top = score;
+                nb = 0;
+            }
+            if score == top {
+                best[nb] = j;
+                nb += 1;
+            }
+        }
+        (nb > 0).then(|| best[crate::rng::below(rng.next_u64(), nb as u32) as usize])
     }
 
     /// Osteoclast-formation drive in [0, 1]: H₂ of RANKL discounted by its decoy OPG.
@@ -119,7 +181,8 @@ impl BoneRule {
         1.0 / (1.0 + Env::at(env.dkk1, site) / self.dkk1_half)
     }
 
-    /// A lining cell: reversal → osteoblast; quiescent/activated → osteoclast or activation.
+    /// A lining cell: reversal → osteoblast; quiescent → osteoclast (where RANKL outweighs
+    /// OPG) or activation; activated → RANKL source until its activation ends.
     #[inline]
     pub fn lining(
         &self,
@@ -140,11 +203,23 @@ impl BoneRule {
                         kind: CellKind::Osteoblast,
                         payload: CellState {
                             until_h: env.now_h + self.ob_life_h,
-                            count: me.count,
+                            count: (me.count as f32 * self.refill).round() as u16,
                             ..CellState::default()
                         },
                     };
                 }
+            }
+            return Action::Stay;
+        }
+        let active = me.flags & flags::ACTIVE != 0;
+        if active {
+            // The activated cell is the unit's signalling centre (RANKL, read by `secrete`);
+            // it does not itself fuse, so the signal lasts the whole activation.
+            if env.now_h >= me.until_h {
+                return Action::Update(CellState {
+                    flags: me.flags & !flags::ACTIVE,
+                    ..me
+                });
             }
             return Action::Stay;
         }
@@ -156,21 +231,12 @@ impl BoneRule {
                 return Action::Become {
                     kind: CellKind::Osteoclast,
                     payload: CellState {
+                        clone: u32::MAX,
                         until_h: env.now_h + life,
                         ..CellState::default()
                     },
                 };
             }
-        }
-        let active = me.flags & flags::ACTIVE != 0;
-        if active {
-            if env.now_h >= me.until_h {
-                return Action::Update(CellState {
-                    flags: me.flags & !flags::ACTIVE,
-                    ..me
-                });
-            }
-            return Action::Stay;
         }
         let u2 = unit(draw << 24);
         let trigger = u2 < self.p_activate
@@ -185,7 +251,8 @@ impl BoneRule {
         Action::Stay
     }
 
-    /// An osteoclast: resorb adjacent bone, crawl, and end as a reversal cell.
+    /// An osteoclast: resorb adjacent bone (one `EditAndUpdate` per site, counting it), follow
+    /// its own pit when no bone is adjacent, and end as a reversal cell.
     #[inline]
     pub fn osteoclast(
         &self,
@@ -194,19 +261,6 @@ impl BoneRule {
         env: &Env<'_>,
     ) -> Action<CellState> {
         let me = view.payload();
-        if me.flags & flags::PENDING != 0 {
-            let target = me.clone as usize;
-            if view.kind_at(target) == CellKind::Bone as u8 {
-                return Action::Edit {
-                    at: target,
-                    kind: CellKind::Empty,
-                };
-            }
-            return Action::Update(CellState {
-                flags: me.flags & !flags::PENDING,
-                ..me
-            });
-        }
         if env.now_h >= me.until_h {
             return Action::Become {
                 kind: CellKind::Lining,
@@ -221,23 +275,42 @@ impl BoneRule {
         let u = unit(rng.next_u64());
         if u < self.p_resorb {
             if let Some(b) = view.random_neighbour_of(CellKind::Bone, rng) {
-                return Action::Update(CellState {
-                    clone: b as u32,
-                    count: me.count.saturating_add(1),
-                    flags: me.flags | flags::PENDING,
-                    ..me
-                });
+                return Action::EditAndUpdate {
+                    at: b,
+                    kind: CellKind::Empty,
+                    payload: CellState {
+                        clone: b as u32,
+                        count: me.count.saturating_add(1),
+                        ..me
+                    },
+                };
             }
-        } else if u < self.p_resorb + self.p_oc_move
-            && view.count_neighbours(CellKind::Bone) == 0
-            && let Some(to) = view.random_neighbour_of(CellKind::Empty, rng)
-        {
-            return Action::Move { to };
+        }
+        if u < self.p_resorb + self.p_oc_move && view.count_neighbours(CellKind::Bone) == 0 {
+            // Follow the resorption front: into the last site it resorbed (deeper into its
+            // pit) when that is free, else any free neighbour.
+            let last = me.clone as usize;
+            let mut hood = [0usize; 26];
+            let n = view.neighbours(&mut hood);
+            if hood[..n].contains(&last) && view.kind_at(last) == CellKind::Empty as u8 {
+                return Action::Move { to: last };
+            }
+            if let Some(to) = view.random_neighbour_of(CellKind::Empty, rng) {
+                return Action::Move { to };
+            }
         }
         Action::Stay
     }
 
-    /// An osteoblast: deposit its quota of bone, then become lining (or die, or be buried).
+    /// An osteoblast: lay down its quota of bone one site at a time, retreating into the
+    /// marrow as it does (appositional formation), then become lining (or die).
+    ///
+    /// A deposit takes two steps: the osteoblast divides into a free neighbouring site (the
+    /// daughter carries the remaining quota and the death time), and the mother, flagged
+    /// `MINERALISING`, becomes bone on the next step. The deposited site is thus always the
+    /// osteoblast's own site, next to existing bone, and an osteoblast is never walled in.
+    /// With no free neighbour it displaces a haematopoietic one (an `Edit` to `Empty`);
+    /// with only myeloma neighbours it cannot deposit (lesions filled by tumour do not heal).
     #[inline]
     pub fn osteoblast(
         &self,
@@ -246,22 +319,11 @@ impl BoneRule {
         env: &Env<'_>,
     ) -> Action<CellState> {
         let me = view.payload();
-        if me.flags & flags::PENDING != 0 {
-            let target = me.clone as usize;
-            let k = view.kind_at(target);
-            if k == CellKind::Empty as u8 || k == CellKind::Haematopoietic as u8 {
-                return Action::Edit {
-                    at: target,
-                    kind: CellKind::Bone,
-                };
-            }
-            // Done (target is bone now) or taken by another kind of cell (refund the site).
-            let refund = (k != CellKind::Bone as u8) as u16;
-            return Action::Update(CellState {
-                flags: me.flags & !flags::PENDING,
-                count: me.count + refund,
-                ..me
-            });
+        if me.flags & flags::MINERALISING != 0 {
+            return Action::Become {
+                kind: CellKind::Bone,
+                payload: CellState::default(),
+            };
         }
         let draw = rng.next_u64();
         if me.count == 0 || env.now_h >= me.until_h {
@@ -274,34 +336,71 @@ impl BoneRule {
                 payload: CellState::default(),
             };
         }
-        let u = unit(draw);
-        if u < self.p_deposit && u < self.p_deposit * self.dkk1_factor(env, view.site) {
-            // New matrix goes into free space, else displaces a (mobile) haematopoietic
-            // cell; myeloma cells filling a cavity block formation (lesions do not heal).
-            let target = view
-                .random_neighbour_of(CellKind::Empty, rng)
-                .or_else(|| view.random_neighbour_of(CellKind::Haematopoietic, rng));
-            match target {
-                Some(j) => {
-                    return Action::Update(CellState {
-                        clone: j as u32,
-                        count: me.count - 1,
-                        flags: me.flags | flags::PENDING,
-                        ..me
-                    });
-                }
-                None => {
-                    let mut hood = [0usize; 26];
-                    let n = view.neighbours(&mut hood);
-                    if view.count_neighbours(CellKind::Bone) == n {
-                        // Walled in by its own matrix: an osteocyte.
-                        return Action::Become {
-                            kind: CellKind::Bone,
-                            payload: CellState::default(),
-                        };
-                    }
-                }
+        let Some(to) = self.open_neighbour(view, rng) else {
+            if view.count_neighbours(CellKind::Bone) == view.neighbours(&mut [0usize; 26]) {
+                // Walled in by matrix: an osteocyte (its own site is its last deposit).
+                return Action::Become {
+                    kind: CellKind::Bone,
+                    payload: CellState::default(),
+                };
             }
+            // Keep the osteoid seam clear: displace a haematopoietic neighbour (mobile; they
+            // re-fill free marrow within hours), else a quiescent lining cell (osteoblasts
+            // take over the surface and become its lining cells when they finish).
+            let lining_q = |j: usize| {
+                view.kind_at(j) == CellKind::Lining as u8
+                    && view.payload_at(j).flags & (flags::ACTIVE | flags::REVERSAL) == 0
+            };
+            let mut hood = [0usize; 26];
+            let n = view.neighbours(&mut hood);
+            let target = view
+                .random_neighbour_of(CellKind::Haematopoietic, rng)
+                .or_else(|| hood[..n].iter().copied().find(|&j| lining_q(j)));
+            return match target {
+                Some(j) => Action::Edit {
+                    at: j,
+                    kind: CellKind::Empty,
+                },
+                None => Action::Stay,
+            };
+        };
+        // Never seal another osteoblast (or a reversal cell awaiting one) into a pocket: a
+        // deposit fills this cell's own site, which may be a neighbour's only exit. Crowded
+        // osteoblasts spread out first (crawling at the osteoclast rate).
+        let mut hood = [0usize; 26];
+        let n = view.neighbours(&mut hood);
+        const EMPTY: u8 = CellKind::Empty as u8;
+        const HAEM: u8 = CellKind::Haematopoietic as u8;
+        let crowded = hood[..n].iter().any(|&j| {
+            let k = view.kind_at(j);
+            let f = view.payload_at(j).flags;
+            let waiting = (k == CellKind::Osteoblast as u8 && f & flags::MINERALISING == 0)
+                || (k == CellKind::Lining as u8 && f & flags::REVERSAL != 0);
+            // Its other exits visible from here (reach 1): free sites touching it.
+            waiting
+                && !hood[..n]
+                    .iter()
+                    .any(|&e| e != j && matches!(view.kind_at(e), EMPTY | HAEM) && self.touch(j, e))
+        });
+        let u = unit(draw);
+        if crowded {
+            if u < self.p_oc_move {
+                return Action::Move { to };
+            }
+            return Action::Stay;
+        }
+        if u < self.p_deposit && u < self.p_deposit * self.dkk1_factor(env, view.site) {
+            return Action::Divide {
+                to,
+                mother: CellState {
+                    flags: flags::MINERALISING,
+                    ..CellState::default()
+                },
+                daughter: CellState {
+                    count: me.count - 1,
+                    ..me
+                },
+            };
         }
         Action::Stay
     }

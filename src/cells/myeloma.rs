@@ -27,13 +27,13 @@ use crate::scenario::{MyelomaEnvParams, MyelomaParams};
 /// Per-cell state carried by every cell on the lattice (16 bytes).
 ///
 /// The meaning of `until_h`, `count` and `flags` depends on the kind (see the family files):
-/// osteoclasts keep their death time, resorbed-site count and a pending target site (in
+/// osteoclasts keep their death time, resorbed-site count and last resorbed site (in
 /// `clone`, which only myeloma cells use as a clone index); osteoblasts their deposit quota;
 /// lining cells their activation/reversal state; progenitors their generation.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct CellState {
-    /// Index into the clone table (0 = founding clone) for myeloma cells; the pending target
-    /// site of a two-phase bone edit for osteoclasts/osteoblasts.
+    /// Index into the clone table (0 = founding clone) for myeloma cells; the last site an
+    /// osteoclast resorbed (it follows its pit into it).
     pub clone: u32,
     /// Time since the cell was born or last divided [h].
     pub age_h: f32,
@@ -54,8 +54,8 @@ pub mod flags {
     pub const ACTIVE: u8 = 1;
     /// Lining: reversal cell on a freshly resorbed surface, awaiting osteoblasts.
     pub const REVERSAL: u8 = 2;
-    /// Osteoclast/osteoblast: an edit of the site in `clone` is under way.
-    pub const PENDING: u8 = 4;
+    /// Osteoblast: its own site mineralises (becomes bone) on its next step.
+    pub const MINERALISING: u8 = 4;
     /// Haematopoietic: stem cell (in a niche; never exits).
     pub const STEM: u8 = 8;
     /// Stroma: a myeloma cell adheres (secretion boosted).

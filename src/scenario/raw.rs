@@ -117,6 +117,8 @@ pub struct RawBoneCells {
     pub ob_lifespan_max_d: Option<f64>,
     /// `ob_apoptosis_fraction`: finished osteoblasts that die [fraction], 0..=1. Default 0.
     pub ob_apoptosis_fraction: Option<f64>,
+    /// `ob_refill_factor`: osteoblast quota per resorbed site [ratio], 0.5..=3. Default 1.25.
+    pub ob_refill_factor: Option<f64>,
 }
 
 /// `[stroma]`; defaults in [`StromaParams`](super::StromaParams).

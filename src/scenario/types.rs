@@ -266,16 +266,22 @@ pub struct BoneCellParams {
     /// Fraction of osteoblasts that die at the end of formation instead of becoming lining
     /// cells [0–1]. Manolagas 2000: 50–70 %; default 0 keeps surface coverage (see MODEL.md).
     pub ob_apoptosis_fraction: f64,
+    /// Sites an osteoblast is to deposit per site its osteoclast resorbed [ratio]. 1 would be
+    /// exact coupling; on the lattice ~20 % of the quota is lost to osteoblasts walled in by
+    /// matrix (they become osteocytes, as 10–20 % of real osteoblasts do; Manolagas 2000), so
+    /// 1.25 restores a near-zero balance per remodeling cycle in health (calibrated against
+    /// the triggered-cycle test and the 2-year healthy BV/TV; docs/MODEL.md) [calibrated].
+    pub ob_refill_factor: f64,
 }
 
 impl Default for BoneCellParams {
     fn default() -> Self {
         Self {
             activation_per_h: 2.0e-6,
-            activation_h: 14.0 * 24.0,
-            activated_rankl_nm_per_h: 2.0,
+            activation_h: 7.0 * 24.0,
+            activated_rankl_nm_per_h: 600.0,
             oc_formation_per_h: 1.0 / 72.0,
-            oc_rankl_half_nm: 0.05,
+            oc_rankl_half_nm: 0.04,
             oc_opg_half_nm: 0.1,
             oc_lifespan_mean_h: 14.0 * 24.0,
             oc_lifespan_sd_h: 2.3 * 24.0,
@@ -289,6 +295,7 @@ impl Default for BoneCellParams {
             ob_formation_per_h: 1.0 / (8.6 * 24.0),
             ob_lifespan_max_h: 200.0 * 24.0,
             ob_apoptosis_fraction: 0.0,
+            ob_refill_factor: 1.25,
         }
     }
 }

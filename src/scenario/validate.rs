@@ -783,6 +783,12 @@ fn check_biology(c: &mut Checker, raw: &RawScenario) -> Biology {
                 d.ob_apoptosis_fraction,
                 frac,
             ),
+            ob_refill_factor: get(
+                "bone_cells.ob_refill_factor",
+                b.ob_refill_factor,
+                d.ob_refill_factor,
+                Range::closed(0.5, 3.0, ""),
+            ),
         }
     });
 
