@@ -24,7 +24,7 @@ use crate::observe::manifest::{
 use crate::observe::progress::Progress;
 use crate::observe::run_dir::{self, RunDirError, UtcTime};
 use crate::observe::{Event, Frame, Observer};
-use crate::render::{self, snapshot::SnapshotObserver};
+use crate::render::{self, background::BackgroundSnapshots, snapshot::SnapshotObserver};
 use crate::scenario::Scenario;
 
 /// How to run (everything that is not part of the scenario).
@@ -220,7 +220,7 @@ fn run_in_pool(
     let mut loop_steps = 0;
     let every = scenario.output.snapshot_every_steps;
     let expected_frames = scenario.steps.checked_div(every).map_or(0, |n| n + 2);
-    let mut snaps = SnapshotObserver::new(&dir, expected_frames);
+    let mut snaps = BackgroundSnapshots::spawn(SnapshotObserver::new(&dir, expected_frames));
     let outcome: Result<Ending, ModelError> = (|| {
         let mut csv = CsvObserver::create(&dir, model.columns())?;
         manifest
@@ -239,7 +239,7 @@ fn run_in_pool(
         );
         // Snapshot problems never fail the run: they are logged as events.
         snaps.finish();
-        for e in &snaps.errors {
+        for e in &snaps.errors() {
             csv.on_event(&Event {
                 step: model.steps_done(),
                 time_d: model.time_d(),
@@ -253,8 +253,9 @@ fn run_in_pool(
         flushed?;
         Ok(ending)
     })();
-    manifest.outputs.extend(snaps.files().iter().cloned());
-    manifest.render_errors.extend(snaps.errors.iter().cloned());
+    snaps.finish(); // also when the run failed before the closure reached it
+    manifest.outputs.extend(snaps.files());
+    manifest.render_errors.extend(snaps.errors());
     progress.finish();
 
     let (status, error) = match &outcome {
@@ -357,7 +358,7 @@ fn drive(
 /// Rows and events to the CSV files, frames to the snapshots.
 struct Fanout<'a> {
     csv: &'a mut CsvObserver,
-    snaps: &'a mut SnapshotObserver,
+    snaps: &'a mut BackgroundSnapshots,
 }
 
 impl Observer for Fanout<'_> {

@@ -7,6 +7,7 @@
 //! Reads: frames (snapshots); a run directory's CSVs and manifest (plots, report).
 //! Writes: `<run dir>/snapshots/`, `<run dir>/plots/`, `<run dir>/report.html`.
 
+pub mod background;
 pub mod data;
 pub mod font;
 pub mod image;
