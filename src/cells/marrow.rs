@@ -122,7 +122,14 @@ impl Rule for MarrowRule<'_> {
                 Action::Divide { .. } if unit(rng.next_u64()) < env.drug.mm_block => Action::Stay,
                 a => a,
             },
-            HAEM if env.drug.p_haem_die > 0.0 && unit(rng.next_u64()) < env.drug.p_haem_die => {
+            HAEM if env.drug.p_haem_die > 0.0
+                && unit(rng.next_u64())
+                    < if view.payload().flags & crate::cells::myeloma::flags::STEM != 0 {
+                        env.drug.p_stem_die
+                    } else {
+                        env.drug.p_haem_die
+                    } =>
+            {
                 Action::Die
             }
             OSTEOCLAST

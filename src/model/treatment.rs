@@ -41,14 +41,16 @@ pub(super) fn new_state(s: &Scenario) -> Option<TreatmentState> {
     })
 }
 
-/// Drug action on the blood compartments this step: myelosuppression kills the proliferating
-/// precursors of every lineage; an erythropoiesis stimulus adds red-cell production in
+/// Drug action on the blood compartments this step: myelosuppression above the stem-sparing
+/// hazard (high-dose conditioning) kills the proliferating precursors of every lineage
+/// directly (below it, it acts through progenitor death on the lattice only); an erythropoiesis stimulus adds red-cell production in
 /// proportion to the marrow output `p`.
 pub(super) fn treat_blood(t: Option<&TreatmentState>, blood: &mut Blood, dt_h: f64, p: f64) {
     let Some(t) = t else { return };
     let fx = t.effects();
-    if fx.myelosuppression_per_h > 0.0 {
-        let keep = (-fx.myelosuppression_per_h * dt_h).exp();
+    let excess = fx.myelosuppression_per_h - crate::pharma::wiring::STEM_SPARING_PER_H;
+    if excess > 0.0 {
+        let keep = (-excess * dt_h).exp();
         for l in [&mut blood.hb, &mut blood.anc, &mut blood.platelets] {
             l.kill_precursors(keep, PROLIFERATING_STAGES);
         }
@@ -136,7 +138,7 @@ impl Model {
                 let n = self.infuse_stem_cells(cd34_per_kg);
                 events.push(self.event(
                     "procedure",
-                    format!("graft engrafts on the lattice: {n} haematopoietic cells seeded"),
+                    format!("graft homes to the marrow: {n} haematopoietic stem cells seeded"),
                 ));
             }
         }
@@ -153,21 +155,17 @@ impl Model {
         Ok(())
     }
 
-    /// Seeds an autologous graft of `cd34_per_kg` CD34+ cells/kg onto free marrow sites
-    /// (uniformly, seeding stream 4): the scenario's stem fraction as stem cells, the rest as
-    /// generation-0 progenitors with their full transit amplification ahead. Returns the
-    /// number of cells placed (0 without a haematopoiesis model).
+    /// Seeds an autologous graft of `cd34_per_kg` CD34+ cells/kg as haematopoietic stem
+    /// cells on free marrow sites (uniformly, seeding stream 4); how many: see
+    /// [`TreatmentState::graft_stem_cells`] (the healthy stem pool is the scenario's stem
+    /// fraction of the healthy haematopoietic reference). Returns the number placed (0
+    /// without a haematopoiesis model).
     fn infuse_stem_cells(&mut self, cd34_per_kg: f64) -> u64 {
         let Some(h) = &self.scenario.biology.haematopoiesis else {
             return 0;
         };
-        let w = self.scenario.biology.patient.weight_kg;
-        let want = TreatmentState::graft_cells(cd34_per_kg, w, self.clinical.scale.cells_per_site);
-        let stem_every = if h.stem_fraction > 0.0 {
-            (1.0 / h.stem_fraction).round().max(1.0) as u64
-        } else {
-            u64::MAX
-        };
+        let reference = h.stem_fraction * self.clinical.haem_reference;
+        let want = TreatmentState::graft_stem_cells(cd34_per_kg, reference);
         let empty = CellKind::Empty as u8;
         let mut free: Vec<usize> = (0..self.geom.len())
             .filter(|&i| self.lattice.kind[i] == empty)
@@ -177,13 +175,9 @@ impl Model {
         for i in 0..n {
             let j = i + rng::below(r.next_u64(), (free.len() - i) as u32) as usize;
             free.swap(i, j);
-            let st = if (i as u64) % stem_every == 0 {
-                CellState {
-                    flags: flags::STEM,
-                    ..CellState::default()
-                }
-            } else {
-                CellState::default()
+            let st = CellState {
+                flags: flags::STEM,
+                ..CellState::default()
             };
             self.lattice.place(free[i], CellKind::Haematopoietic, st);
         }

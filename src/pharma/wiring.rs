@@ -14,7 +14,7 @@
 //! | `oc_apoptosis` | osteoclasts | extra hazard; the cell ends as a quiescent lining cell |
 //! | `ob_stimulation` | osteoblast recruitment from reversal cells | × max(0, 1 + E) |
 //! | `immune_activation` | T/NK effector killing | × max(0, 1 + E) |
-//! | `myelosuppression` | haematopoietic stem and progenitor cells | extra death hazard |
+//! | `myelosuppression` | haematopoietic progenitors (stem cells: excess over [`STEM_SPARING_PER_H`]) | extra death hazard |
 //!
 //! `nk_depletion`, `erythropoiesis` and `treg_depletion` act on whole-body compartments (see
 //! [`crate::protocol::runtime`]).
@@ -32,6 +32,14 @@ pub const CD38_NK_DEPENDENT: f64 = 0.5;
 /// CD38 uniformly and strongly (Lin 2004) [H]; loss under daratumumab is not modelled.
 pub const CD38_DENSITY: f64 = 1.0;
 
+/// Myelosuppression hazard that quiescent haematopoietic stem cells (and the direct kill of
+/// proliferating precursors in the blood compartments) tolerate [1/h]: only the excess kills
+/// them. Cell-cycle-specific or low-exposure agents (bortezomib, IMiDs, standard-dose
+/// alkylators: peak hazards ≤ 0.05/h in drugs.toml) spare the stem-cell pool and act through
+/// progenitor death on the lattice; high-dose melphalan (Mel200 peak ~1/h) is myeloablative,
+/// which is why it needs a stem-cell graft (MODEL.md §3a) [L].
+pub const STEM_SPARING_PER_H: f64 = 0.05;
+
 /// Per-step drug action on the cell rules (probabilities per step, multipliers).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CellDrugStep {
@@ -47,8 +55,10 @@ pub struct CellDrugStep {
     pub ob_factor: f32,
     /// Multiplier on immune-effector killing [≥ 0] (max(0, 1 + immune_activation)).
     pub immune_factor: f32,
-    /// Probability per step that a haematopoietic stem or progenitor cell dies [0–1].
+    /// Probability per step that a haematopoietic progenitor cell dies [0–1].
     pub p_haem_die: f32,
+    /// Probability per step that a haematopoietic stem cell dies [0–1] (myeloablation).
+    pub p_stem_die: f32,
 }
 
 impl Default for CellDrugStep {
@@ -67,6 +77,7 @@ impl CellDrugStep {
         ob_factor: 1.0,
         immune_factor: 1.0,
         p_haem_die: 0.0,
+        p_stem_die: 0.0,
     };
 
     /// From the combined effects, the NK availability (NK cells relative to before
@@ -82,6 +93,7 @@ impl CellDrugStep {
             ob_factor: (1.0 + fx.ob_stimulation).max(0.0) as f32,
             immune_factor: (1.0 + fx.immune_activation).max(0.0) as f32,
             p_haem_die: p(fx.myelosuppression_per_h),
+            p_stem_die: p(fx.myelosuppression_per_h - STEM_SPARING_PER_H),
         }
     }
 }

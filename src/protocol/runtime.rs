@@ -16,9 +16,9 @@ use crate::pharma::{Body, DrugEffects, Pharmacology};
 /// Blood Adv 1:2105) → time constant ~30 d [L].
 pub const NK_RECOVERY_PER_H: f64 = 1.0 / (30.0 * 24.0);
 
-/// Fraction of marrow nucleated cells that are CD34+ (1–3 %, Civin 1996; mid-low value) [M].
-/// Converts an infused CD34+ dose into lattice cells (see [`TreatmentState::graft_cells`]).
-pub const MARROW_CD34_FRACTION: f64 = 0.015;
+/// CD34+ dose [1/kg] that fully restores the stem-cell pool: 4–5 × 10⁶/kg is the ideal
+/// autologous dose, ≥ 2 × 10⁶/kg the minimum for reliable engraftment (MODEL.md §3a) [M].
+pub const CD34_FULL_PER_KG: f64 = 5e6;
 
 /// Whether the protocol has started, and why.
 #[derive(Clone, Debug, PartialEq)]
@@ -209,14 +209,14 @@ impl TreatmentState {
         &self.pharma
     }
 
-    /// Lattice cells to seed for an infusion of `cd34_per_kg` CD34+ cells/kg into a patient
-    /// of `weight_kg`, when one site stands for `cells_per_site` marrow cells: the graft's
-    /// CD34+ cells are given the share of the marrow's CD34+ pool they represent
-    /// ([`MARROW_CD34_FRACTION`]), i.e. cd34·W / (f_CD34 · cells_per_site). 4 × 10⁶/kg into
-    /// 70 kg at 3.4 × 10⁷ cells/site → ~550 sites (~3 % of a healthy 50 %-cellular lattice).
-    pub fn graft_cells(cd34_per_kg: f64, weight_kg: f64, cells_per_site: f64) -> usize {
-        (cd34_per_kg * weight_kg / (MARROW_CD34_FRACTION * cells_per_site.max(1e-9))).round()
-            as usize
+    /// Stem cells to seed for an infusion of `cd34_per_kg` CD34+ cells/kg into a marrow whose
+    /// healthy stem-cell pool is `stem_reference` lattice cells: the graft's repopulating cells
+    /// refill a share min(1, cd34 / [`CD34_FULL_PER_KG`]) of the niches. The lattice's stem
+    /// cells divide only asymmetrically, so this stands in for the homing and symmetric
+    /// self-renewal by which a graft rebuilds the stem-cell pool; neutrophil recovery then
+    /// emerges from the progenitor amplification and the blood transit chain.
+    pub fn graft_stem_cells(cd34_per_kg: f64, stem_reference: f64) -> usize {
+        (stem_reference * (cd34_per_kg / CD34_FULL_PER_KG).min(1.0)).round() as usize
     }
 }
 
