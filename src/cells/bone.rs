@@ -210,7 +210,11 @@ impl BoneRule {
                 ..me
             });
         }
-        if env.now_h >= me.until_h {
+        // Drug-induced apoptosis (bisphosphonates; issue 4) ends the lifespan early; the
+        // cavity still passes through reversal, so formation stays coupled to what was resorbed.
+        if env.now_h >= me.until_h
+            || (env.drug.p_oc_die > 0.0 && unit(rng.next_u64()) < env.drug.p_oc_die)
+        {
             return Action::Become {
                 kind: CellKind::Lining,
                 payload: CellState {

@@ -113,8 +113,8 @@ impl Rule for MarrowRule<'_> {
     fn decide(&self, view: &SiteView<'_, CellState>, rng: &mut Stream) -> Action<CellState> {
         let env = &self.env;
         match view.kind {
-            // Treatment hooks (issue 4): drug kill, blocked divisions, myelosuppression and
-            // osteoclast apoptosis; no extra draws without drugs (see pharma::wiring).
+            // Treatment hooks (issue 4): drug kill, blocked divisions and myelosuppression
+            // (osteoclast apoptosis: BoneRule::osteoclast); no extra draws without drugs (see pharma::wiring).
             MYELOMA if env.drug.p_mm_kill > 0.0 && unit(rng.next_u64()) < env.drug.p_mm_kill => {
                 Action::Die
             }
@@ -131,14 +131,6 @@ impl Rule for MarrowRule<'_> {
                     } =>
             {
                 Action::Die
-            }
-            OSTEOCLAST
-                if env.drug.p_oc_die > 0.0 && unit(rng.next_u64()) < env.drug.p_oc_die =>
-            {
-                Action::Become {
-                    kind: CellKind::Lining,
-                    payload: CellState::default(),
-                }
             }
             MYELOMA => self.myeloma.decide_in(view, rng, env),
             HAEM => match self.haem {

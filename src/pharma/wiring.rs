@@ -11,7 +11,7 @@
 //! | `mm_kill` + `cd38_kill`·CD38·NK | myeloma death | extra hazard, not protected by stroma/TGF-β |
 //! | `mm_antiproliferation` | myeloma division | a division is blocked with this probability |
 //! | `oc_inhibition` | osteoclast formation and resorption | × (1 − E) (thinning) |
-//! | `oc_apoptosis` | osteoclasts | extra hazard; the cell ends as a quiescent lining cell |
+//! | `oc_apoptosis` | osteoclasts | extra hazard; ends the lifespan early (reversal follows) |
 //! | `ob_stimulation` | osteoblast recruitment from reversal cells | × max(0, 1 + E) |
 //! | `immune_activation` | T/NK effector killing | × max(0, 1 + E) |
 //! | `myelosuppression` | haematopoietic progenitors (stem cells: excess over [`STEM_SPARING_PER_H`]) | extra death hazard |
