@@ -31,6 +31,8 @@ use crate::space::tiles::Tiling;
 use rand::Rng;
 use rayon::prelude::*;
 
+mod treatment;
+
 /// The pipeline stages, in execution order (names as reported in the manifest).
 pub const STAGES: [&str; 8] = [
     "apply_protocol",
@@ -97,6 +99,8 @@ pub struct Model {
     /// Sites holding each kind code, kept exact from the sweep's tallies.
     population: [u64; KIND_SLOTS],
     mm_alive: bool,
+    /// The running treatment (issue 4; `None`: untreated).
+    treatment: Option<crate::protocol::runtime::TreatmentState>,
 }
 
 impl Model {
@@ -234,6 +238,8 @@ impl Model {
             columns.push(format!("{}_mean_nM", f.name()));
             columns.push(format!("{}_max_nM", f.name()));
         }
+        let treatment = treatment::new_state(&s);
+        columns.extend(treatment.iter().flat_map(|t| t.columns()));
         let rule = MyelomaRule::with_env(&s.myeloma, &bio.myeloma_env, s.dt_h);
         let families = Families {
             bone: bio.bone_cells.as_ref().map(|p| {
@@ -311,6 +317,7 @@ impl Model {
             initial_bone_sites,
             population,
             mm_alive,
+            treatment,
             scenario: s,
         })
     }
@@ -389,7 +396,7 @@ impl Model {
         Frame {
             step: self.step,
             time_d: self.time_d(),
-            phase: "",
+            phase: self.phase_name(),
             dims: self.geom.dims,
             site_um: self.scenario.space.site_um,
             kinds: &self.lattice.kind,
@@ -407,14 +414,15 @@ impl Model {
 
     /// Advances one step through every stage of the pipeline.
     pub fn step(&mut self, obs: &mut dyn Observer) -> Result<(), ModelError> {
-        self.timed(0, |_| Ok(()))?; // apply_protocol: no protocol in this scenario format yet
-        self.timed(1, |_| Ok(()))?; // advance_pharmacokinetics: no drugs yet
+        let mut tx_events = Vec::new();
+        self.timed(0, |m| m.apply_protocol(&mut tx_events))?;
+        self.timed(1, Self::advance_pharmacokinetics)?;
         self.timed(2, Self::secrete)?;
         self.timed(3, Self::advance_fields)?;
         self.timed(4, Self::update_cells)?;
         self.step += 1;
         self.timed(5, Self::advance_compartments)?;
-        let mut events = Vec::new();
+        let mut events = tx_events;
         self.timed(6, |m| {
             m.assess(&mut events);
             Ok(())
@@ -533,6 +541,7 @@ impl Model {
                 il6: conc(self.signals.il6),
                 now_h: (self.step as f64 * self.scenario.dt_h) as f32,
                 burden: self.clinical.burden,
+                drug: self.drug_step(),
             },
         };
         let t = self.sweep.run(
@@ -580,6 +589,7 @@ impl Model {
         let n_patient = m.mm_cells * c.scale.cells_per_site;
         let output = m.marrow_output();
         c.blood.advance(dt, output);
+        treatment::treat_blood(self.treatment.as_ref(), &mut c.blood, dt, output);
         c.serum
             .advance(dt, n_patient, output, m.mm_fraction(), c.chem.renal);
         let lost_ml_per_h = (m.bone_sites_before - m.bone_sites) * c.scale.ml_per_site / dt;
@@ -605,6 +615,7 @@ impl Model {
     /// Stage `assess`: extinction of the myeloma, and at the assessment cadence the IMWG
     /// response (event on change) and confirmed progression (event).
     fn assess(&mut self, events: &mut Vec<Event>) {
+        self.check_diagnosis(events);
         if self.mm_alive && self.count(CellKind::Myeloma) == 0 {
             self.mm_alive = false;
             events.push(self.event("extinction", "no myeloma cells remain".into()));
@@ -784,6 +795,9 @@ impl Model {
         for f in &self.fields {
             row.push(Value::Num(f.mean()));
             row.push(Value::Num(f.max()));
+        }
+        if let Some(t) = &self.treatment {
+            row.extend(t.concentrations_nm().map(Value::Num));
         }
         row
     }

@@ -194,10 +194,11 @@ impl BoneRule {
         let draw = rng.next_u64();
         let u1 = unit(draw);
         if me.flags & flags::REVERSAL != 0 {
-            if u1 < self.p_recruit {
+            if u1 < self.p_recruit * env.drug.ob_factor.max(1.0) {
                 let t = Env::at(env.tgfb, view.site);
                 let f = (self.basal + (1.0 - self.basal) * hill2(t, self.tgfb_half))
-                    * self.dkk1_factor(env, view.site);
+                    * self.dkk1_factor(env, view.site)
+                    * env.drug.ob_factor;
                 if u1 < self.p_recruit * f {
                     return Action::Become {
                         kind: CellKind::Osteoblast,
@@ -226,7 +227,9 @@ impl BoneRule {
         if u1 < self.p_form {
             let drive =
                 self.formation_drive(Env::at(env.rankl, view.site), Env::at(env.opg, view.site));
-            if u1 < self.p_form * drive && view.count_neighbours(CellKind::Bone) > 0 {
+            if u1 < self.p_form * drive * env.drug.oc_keep
+                && view.count_neighbours(CellKind::Bone) > 0
+            {
                 let life = self.oc_lifespan_h(rng.next_u64(), rng.next_u64());
                 return Action::Become {
                     kind: CellKind::Osteoclast,
@@ -261,7 +264,11 @@ impl BoneRule {
         env: &Env<'_>,
     ) -> Action<CellState> {
         let me = view.payload();
-        if env.now_h >= me.until_h {
+        // Drug-induced apoptosis (bisphosphonates; issue 4) ends the lifespan early; the
+        // cavity still passes through reversal, so formation stays coupled to what was resorbed.
+        if env.now_h >= me.until_h
+            || (env.drug.p_oc_die > 0.0 && unit(rng.next_u64()) < env.drug.p_oc_die)
+        {
             return Action::Become {
                 kind: CellKind::Lining,
                 payload: CellState {
@@ -273,7 +280,7 @@ impl BoneRule {
             };
         }
         let u = unit(rng.next_u64());
-        if u < self.p_resorb {
+        if u < self.p_resorb * env.drug.oc_keep {
             if let Some(b) = view.random_neighbour_of(CellKind::Bone, rng) {
                 return Action::EditAndUpdate {
                     at: b,

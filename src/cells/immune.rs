@@ -51,8 +51,9 @@ impl ImmuneRule {
         env: &Env<'_>,
     ) -> Action<CellState> {
         let u = unit(rng.next_u64());
-        if u < self.p_kill {
-            let a = self.activity(Env::at(env.tgfb, view.site), env.burden);
+        if u < self.p_kill * env.drug.immune_factor.max(1.0) {
+            let a =
+                self.activity(Env::at(env.tgfb, view.site), env.burden) * env.drug.immune_factor;
             if u < self.p_kill * a
                 && let Some(mm) = view.random_neighbour_of(CellKind::Myeloma, rng)
             {

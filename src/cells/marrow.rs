@@ -14,6 +14,7 @@ use crate::cells::myeloma::{CellState, MyelomaRule};
 use crate::cells::stroma::StromaRule;
 use crate::engine::sweep::{Action, Rule, SiteView};
 use crate::rng::Stream;
+use rand::Rng;
 
 /// What every rule may read besides its neighbourhood: committed field concentrations [nM]
 /// (absent fields read as 0), simulated time and the marrow-wide myeloma fraction.
@@ -33,6 +34,8 @@ pub struct Env<'a> {
     pub now_h: f32,
     /// Myeloma cells / nucleated marrow cells at the last completed step [0–1].
     pub burden: f32,
+    /// Drug action this step (treatment, issue 4; neutral without drugs).
+    pub drug: crate::pharma::wiring::CellDrugStep,
 }
 
 impl Env<'_> {
@@ -110,6 +113,25 @@ impl Rule for MarrowRule<'_> {
     fn decide(&self, view: &SiteView<'_, CellState>, rng: &mut Stream) -> Action<CellState> {
         let env = &self.env;
         match view.kind {
+            // Treatment hooks (issue 4): drug kill, blocked divisions and myelosuppression
+            // (osteoclast apoptosis: BoneRule::osteoclast); no extra draws without drugs (see pharma::wiring).
+            MYELOMA if env.drug.p_mm_kill > 0.0 && unit(rng.next_u64()) < env.drug.p_mm_kill => {
+                Action::Die
+            }
+            MYELOMA if env.drug.mm_block > 0.0 => match self.myeloma.decide_in(view, rng, env) {
+                Action::Divide { .. } if unit(rng.next_u64()) < env.drug.mm_block => Action::Stay,
+                a => a,
+            },
+            HAEM if env.drug.p_haem_die > 0.0
+                && unit(rng.next_u64())
+                    < if view.payload().flags & crate::cells::myeloma::flags::STEM != 0 {
+                        env.drug.p_stem_die
+                    } else {
+                        env.drug.p_haem_die
+                    } =>
+            {
+                Action::Die
+            }
             MYELOMA => self.myeloma.decide_in(view, rng, env),
             HAEM => match self.haem {
                 Some(h) => h.decide(view, rng),

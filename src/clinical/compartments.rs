@@ -40,6 +40,21 @@ pub struct Lineage {
 }
 
 impl Lineage {
+    /// Treatment hook (issue 4): multiplies the marrow precursor pool and the first
+    /// `stages − 1` transit compartments by `keep` (cytotoxic kill of proliferating precursors;
+    /// the later transit stages are post-mitotic and survive).
+    pub fn kill_precursors(&mut self, keep: f64, stages: usize) {
+        for y in self.y.iter_mut().take(stages.min(4)) {
+            *y *= keep.clamp(0.0, 1.0);
+        }
+    }
+
+    /// Treatment hook (issue 4): extra production into the precursor pool over `dt_h`, as a
+    /// fraction `extra` of the healthy rate (e.g. erythropoietin: `extra = E·p`).
+    pub fn stimulate(&mut self, dt_h: f64, extra: f64) {
+        self.y[0] += self.k_tr * extra.max(0.0) * dt_h;
+    }
+
     /// A healthy lineage with normal level `normal`, marrow transit `mtt_h` and circulating
     /// loss rate `k_c` [1/h].
     pub fn new(normal: f64, mtt_h: f64, k_c: f64) -> Self {

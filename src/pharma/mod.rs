@@ -12,6 +12,7 @@ pub mod drug;
 pub mod library;
 pub mod pd;
 pub mod pk;
+pub mod wiring;
 
 pub use drug::{Combination, DoseBasis, DoseSpec, Drug, Effect, PkParams, Route, Target};
 pub use library::DrugLibrary;

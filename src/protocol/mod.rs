@@ -11,6 +11,7 @@
 pub mod calendar;
 pub mod phases;
 pub mod regimen;
+pub mod runtime;
 pub mod supportive;
 
 use std::collections::BTreeMap;
@@ -48,6 +49,12 @@ pub struct RawTreatment {
     /// `[[treatment.supportive]]`: conditional supportive care.
     #[serde(default)]
     pub supportive: Vec<RawSupportive>,
+    /// `start_on_diagnosis`: start the protocol when the myeloma is diagnosed (the first
+    /// daily check with a CRAB criterion or ≥ 60 % marrow plasma cells; IMWG 2014
+    /// myeloma-defining events). Default false (start at `start_d`).
+    pub start_on_diagnosis: Option<bool>,
+    /// `start_d`: earliest start of the protocol [days], 0..=36500. Default 0.
+    pub start_d: Option<f64>,
 }
 
 /// IMWG response categories, ordered from worst to best (Kumar et al. 2016).
@@ -198,6 +205,10 @@ pub struct TreatmentPlan {
     pub toxicity: Vec<ToxicityRule>,
     /// Supportive-care rules in order.
     pub supportive: Vec<SupportiveRule>,
+    /// Start when the disease is diagnosed (not before `start_d`).
+    pub start_on_diagnosis: bool,
+    /// Earliest start [days].
+    pub start_d: f64,
 }
 
 impl TreatmentPlan {
@@ -215,6 +226,13 @@ impl TreatmentPlan {
             .collect();
         let supportive =
             phases::check_supportive(&raw.supportive, &regimens, &names, &mut problems);
+        let start_d = raw.start_d.unwrap_or(0.0);
+        if !(0.0..=36_500.0).contains(&start_d) {
+            problems.push(
+                Problem::new("treatment.start_d", "expected a number in 0..=36500 days")
+                    .with_value(start_d),
+            );
+        }
         if problems.is_empty() {
             Ok(TreatmentPlan {
                 drugs,
@@ -222,6 +240,8 @@ impl TreatmentPlan {
                 phases,
                 toxicity,
                 supportive,
+                start_on_diagnosis: raw.start_on_diagnosis.unwrap_or(false),
+                start_d,
             })
         } else {
             Err(problems)

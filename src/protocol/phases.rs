@@ -860,14 +860,14 @@ impl Protocol {
             if want && !st.active {
                 out.events.push((
                     "supportive_start",
-                    format!("{} (Hb {} g/dL)", rule.name, snap.hb_g_dl),
+                    format!("{} (Hb {:.1} g/dL)", rule.name, snap.hb_g_dl),
                 ));
                 self.supportive[i].active = true;
                 self.start_supportive_cycle(i, 1, step);
             } else if !want && st.active {
                 out.events.push((
                     "supportive_stop",
-                    format!("{} (Hb {} g/dL)", rule.name, snap.hb_g_dl),
+                    format!("{} (Hb {:.1} g/dL)", rule.name, snap.hb_g_dl),
                 ));
                 self.supportive[i] = SupportiveState::default();
                 continue;
