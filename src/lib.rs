@@ -23,6 +23,7 @@
 pub mod bench;
 pub mod cells;
 pub mod clinical;
+pub mod clones;
 pub mod engine;
 pub mod fields;
 pub mod model;

@@ -31,6 +31,7 @@ use crate::space::tiles::Tiling;
 use rand::Rng;
 use rayon::prelude::*;
 
+mod clones;
 mod treatment;
 
 /// The pipeline stages, in execution order (names as reported in the manifest).
@@ -101,6 +102,8 @@ pub struct Model {
     mm_alive: bool,
     /// The running treatment (issue 4; `None`: untreated).
     treatment: Option<crate::protocol::runtime::TreatmentState>,
+    /// Clone table and per-clone traits (issue 5; `None`: no `[clones]` section).
+    clones: Option<crate::clones::CloneState>,
 }
 
 impl Model {
@@ -127,6 +130,17 @@ impl Model {
             place_lining(&mut lattice, &geom);
         }
         seed_myeloma(&mut lattice, &geom, &s);
+        // Clones (issue 5): founder and seeded subclones on the initial myeloma cells.
+        let clones = s.clones.as_ref().map(|plan| {
+            crate::clones::CloneState::new(
+                plan,
+                &mut lattice,
+                s.seed,
+                s.myeloma.death_per_h,
+                s.myeloma.division_per_h,
+                s.dt_h,
+            )
+        });
         let marrow_sites = geom.len() - initial_bone_sites;
         if let Some(p) = &bio.stroma {
             place_random(
@@ -318,6 +332,7 @@ impl Model {
             population,
             mm_alive,
             treatment,
+            clones,
             scenario: s,
         })
     }
@@ -385,6 +400,8 @@ impl Model {
         obs.on_event(&self.event("start", detail))?;
         let row = self.row();
         obs.on_record(&self.columns, &row)?;
+        self.record_clones(false);
+        self.record_clones(true);
         if self.scenario.output.snapshot_every_steps > 0 {
             obs.on_frame(&self.frame())?;
         }
@@ -400,7 +417,7 @@ impl Model {
             dims: self.geom.dims,
             site_um: self.scenario.space.site_um,
             kinds: &self.lattice.kind,
-            clones: None,
+            clones: self.clones.as_ref().map(|c| c.map()),
             fields: self.fields.iter().map(|f| (f.name(), f.conc())).collect(),
         }
     }
@@ -435,8 +452,10 @@ impl Model {
             let row = self.row();
             obs.on_record(&self.columns, &row)?;
             self.since_record = Tally::default();
+            self.record_clones(false);
         }
         if self.frame_due() {
+            self.record_clones(true);
             obs.on_frame(&self.frame())?;
         }
         self.timers.seconds[7] += t0.elapsed().as_secs_f64();
@@ -526,6 +545,7 @@ impl Model {
     /// Stage `update_cells`: the parallel tile sweep with the marrow dispatcher rule.
     fn update_cells(&mut self) -> Result<(), ModelError> {
         self.clinical.bone_before = self.count(CellKind::Bone);
+        self.set_clone_drug_action();
         let conc = |i: Option<usize>| i.map(|i| self.fields[i].conc());
         let rule = MarrowRule {
             myeloma: &self.rule,
@@ -542,6 +562,7 @@ impl Model {
                 now_h: (self.step as f64 * self.scenario.dt_h) as f32,
                 burden: self.clinical.burden,
                 drug: self.drug_step(),
+                clones: self.clones.as_ref().map(|c| c.phenotypes()),
             },
         };
         let t = self.sweep.run(
@@ -552,6 +573,10 @@ impl Model {
             self.step,
         );
         self.since_record.add(&t);
+        if let Some(c) = &mut self.clones {
+            let time_d = (self.step + 1) as f64 * self.scenario.dt_h / 24.0;
+            c.resolve(&mut self.lattice, self.step + 1, time_d);
+        }
         for (p, d) in self.population.iter_mut().zip(&t.net) {
             *p = p
                 .checked_add_signed(*d)

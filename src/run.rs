@@ -256,6 +256,11 @@ fn run_in_pool(
     snaps.finish(); // also when the run failed before the closure reached it
     manifest.outputs.extend(snaps.files());
     manifest.render_errors.extend(snaps.errors());
+    // Clone table, per-clone series and tree (issue 5), also after a failed or stopped run.
+    match model.write_clone_outputs(&dir) {
+        Ok(files) => manifest.outputs.extend(files),
+        Err(e) => manifest.render_errors.push(format!("clone outputs: {e}")),
+    }
     progress.finish();
 
     let (status, error) = match &outcome {

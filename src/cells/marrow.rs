@@ -36,6 +36,8 @@ pub struct Env<'a> {
     pub burden: f32,
     /// Drug action this step (treatment, issue 4; neutral without drugs).
     pub drug: crate::pharma::wiring::CellDrugStep,
+    /// Per-clone traits (issue 5; `None`: no `[clones]` section, founder-only behaviour).
+    pub clones: Option<&'a crate::clones::Phenotypes>,
 }
 
 impl Env<'_> {
@@ -115,11 +117,18 @@ impl Rule for MarrowRule<'_> {
         match view.kind {
             // Treatment hooks (issue 4): drug kill, blocked divisions and myelosuppression
             // (osteoclast apoptosis: BoneRule::osteoclast); no extra draws without drugs (see pharma::wiring).
-            MYELOMA if env.drug.p_mm_kill > 0.0 && unit(rng.next_u64()) < env.drug.p_mm_kill => {
+            MYELOMA
+                if env.drug.p_mm_kill > 0.0
+                    && unit(rng.next_u64()) < env.drug.p_mm_kill * clone_mult(env, view, true) =>
+            {
                 Action::Die
             }
             MYELOMA if env.drug.mm_block > 0.0 => match self.myeloma.decide_in(view, rng, env) {
-                Action::Divide { .. } if unit(rng.next_u64()) < env.drug.mm_block => Action::Stay,
+                Action::Divide { .. }
+                    if unit(rng.next_u64()) < env.drug.mm_block * clone_mult(env, view, false) =>
+                {
+                    Action::Stay
+                }
                 a => a,
             },
             HAEM if env.drug.p_haem_die > 0.0
@@ -159,6 +168,17 @@ impl Rule for MarrowRule<'_> {
             },
             _ => Action::Stay,
         }
+    }
+}
+
+/// The acting myeloma cell's clone multiplier on the drug kill (`kill`) or division block
+/// (issue 5; exactly 1 without `[clones]`).
+#[inline]
+fn clone_mult(env: &Env<'_>, view: &SiteView<'_, CellState>, kill: bool) -> f32 {
+    match env.clones {
+        Some(c) if kill => c.kill_mult(view.payload().clone),
+        Some(c) => c.block_mult(view.payload().clone),
+        None => 1.0,
     }
 }
 

@@ -99,15 +99,20 @@ impl MyelomaRule {
     ) -> Action<CellState> {
         let draw = rng.next_u64();
         let e = &self.env;
-        if draw & 0xFFFF_FFFF < self.death_threshold {
+        let me = view.payload();
+        // Per-clone rates (issue 5); the founder-only thresholds without `[clones]`.
+        let (death_threshold, division_threshold) = match env.clones {
+            Some(c) => c.thresholds(me.clone),
+            None => (self.death_threshold, self.division_threshold),
+        };
+        if draw & 0xFFFF_FFFF < death_threshold {
             let protected = Env::at(env.tgfb, view.site) >= e.protect_tgfb_nm as f32
                 || view.count_neighbours(CellKind::Stroma) > 0;
             if !protected || unit(rng.next_u64()) < e.protection_factor as f32 {
                 return Action::Die;
             }
         }
-        let me = view.payload();
-        if draw >> 32 < self.division_threshold {
+        if draw >> 32 < division_threshold {
             let basal = e.basal_division_fraction as f32;
             let go = basal >= 1.0 || {
                 let s = Env::at(env.il6, view.site) + Env::at(env.tgfb, view.site);
@@ -119,10 +124,15 @@ impl MyelomaRule {
                     clone: me.clone,
                     ..CellState::default()
                 };
+                // Mutation on division (issue 5): the daughter may carry a provisional clone.
+                let daughter = match env.clones {
+                    Some(c) => c.daughter_of(fresh, rng),
+                    None => fresh,
+                };
                 return Action::Divide {
                     to,
                     mother: fresh,
-                    daughter: fresh,
+                    daughter,
                 };
             }
         }

@@ -109,7 +109,12 @@ impl RunData {
                     .collect()
             })
             .unwrap_or_default();
-        let clones = Table::read(&dir.join("clones.csv"))?;
+        // Per-clone counts (issue 5 writes them long-form to `clones_timeseries.csv`; an older
+        // `clones.csv` in that form is still read).
+        let clones = match Table::read(&dir.join("clones_timeseries.csv"))? {
+            Some(t) => Some(t),
+            None => Table::read(&dir.join("clones.csv"))?,
+        };
         let manifest = std::fs::read_to_string(dir.join("manifest.json"))
             .ok()
             .and_then(|s| serde_json::from_str(&s).ok());

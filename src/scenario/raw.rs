@@ -56,6 +56,10 @@ pub struct RawScenario {
     /// `[treatment]`: drug/regimen overrides, protocol phases, toxicity and supportive care.
     /// Optional; see [`crate::protocol::RawTreatment`].
     pub treatment: Option<crate::protocol::RawTreatment>,
+    // ---- clones (issue 5) ----
+    /// `[clones]`: founder lesions, mutation, seeded subclones, lesion-library overrides.
+    /// Optional; see [`crate::clones::RawClones`].
+    pub clones: Option<crate::clones::RawClones>,
 }
 
 /// `[output]`.

@@ -45,6 +45,9 @@ pub struct Scenario {
     // ---- treatment (issue 4) ----
     /// The validated `[treatment]` section (`None`: untreated).
     pub treatment: Option<crate::protocol::TreatmentPlan>,
+    // ---- clones (issue 5) ----
+    /// The validated `[clones]` section (`None`: one untracked founder clone).
+    pub clones: Option<crate::clones::ClonePlan>,
 }
 
 /// `[output]`: snapshot cadence.

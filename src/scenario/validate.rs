@@ -499,6 +499,8 @@ pub fn validate(raw: &RawScenario, ctx: &Context) -> Result<Scenario, Vec<Proble
     let snapshot_every_steps = check_output(&mut c, raw, duration_d, dt_h);
     // ---- [treatment] (issue 4)
     let treatment = check_treatment(&mut c, raw.treatment.as_ref());
+    // ---- [clones] (issue 5)
+    let clones = check_clones(&mut c, raw.clones.as_ref());
 
     if !c.problems.is_empty() {
         return Err(c.problems);
@@ -567,6 +569,7 @@ pub fn validate(raw: &RawScenario, ctx: &Context) -> Result<Scenario, Vec<Proble
         },
         biology,
         treatment,
+        clones,
     })
 }
 
@@ -1010,6 +1013,23 @@ fn check_treatment(
         Err(ps) => {
             for p in ps {
                 c.push(p);
+            }
+            None
+        }
+    }
+}
+
+// ---- clones (issue 5) ----
+/// Validates the optional `[clones]` section; problems keep their `clones.…` key paths.
+fn check_clones(
+    c: &mut Checker,
+    raw: Option<&crate::clones::RawClones>,
+) -> Option<crate::clones::ClonePlan> {
+    match crate::clones::ClonePlan::from_raw(raw?) {
+        Ok(plan) => Some(plan),
+        Err(ps) => {
+            for (key, msg) in ps {
+                c.push(Problem::new(key, msg));
             }
             None
         }

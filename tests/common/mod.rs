@@ -34,6 +34,7 @@ pub fn bare_scenario(n: usize, days: f64, seed: u64) -> Scenario {
             death_per_h: 0.0,
         },
         treatment: None,
+        clones: None,
         fields: vec![],
         output: OutputParams::default(),
         biology: Default::default(),

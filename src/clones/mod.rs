@@ -1,0 +1,514 @@
+//! Myeloma clones (issue 5): a clone table in the engine's cell state (each myeloma cell's
+//! payload `clone` indexes it), lesions mapped to traits ([`lesions`], data with sources),
+//! mutation on division, per-clone division/death/drug sensitivity applied in the myeloma rule,
+//! and per-clone counts over time.
+//!
+//! **Deterministic ids in a parallel sweep.** A mutating division gives the daughter a
+//! *provisional* payload: `clone = PROVISIONAL | parent` and `count = ` the drawn lesion (library
+//! index). Nothing shared is written during the sweep. After the sweep, [`CloneState::resolve`]
+//! scans the myeloma sites in ascending site order and gives each provisional cell the next
+//! table id. A sweep's outcome does not depend on the thread count (see `engine::sweep`), and
+//! neither does a site-ordered scan, so the ids are thread-count independent. A daughter is
+//! born with the current step's stamp and so cannot act (or divide again) before it is resolved.
+//!
+//! Reads: the `[clones]` scenario section, the lattice, drug concentrations. Writes: myeloma
+//! payloads (`clone`), `clones.csv`, `clones_timeseries.csv`, `clones.nwk`.
+
+pub mod lesions;
+pub mod table;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use rand::Rng;
+use serde::Deserialize;
+
+use crate::cells::lattice::{CellKind, Lattice};
+use crate::cells::marrow::unit;
+use crate::cells::myeloma::CellState;
+use crate::pharma::{Pharmacology, Target, hill};
+use crate::rng::{self, Purpose, Stream, threshold32};
+pub use lesions::{DrugClass, LesionLibrary, N_CLASSES, RawLesion, Traits};
+pub use table::{CloneRecord, CloneTable};
+
+/// Flag bit of a provisional clone id (set by the rule on a mutating division, cleared by
+/// [`CloneState::resolve`] after the sweep).
+pub const PROVISIONAL: u32 = 1 << 31;
+
+/// `[clones]` as written.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClones {
+    /// Lesions of the founding clone (library names).
+    #[serde(default)]
+    pub founder_lesions: Vec<String>,
+    /// Probability per division that the daughter acquires a new lesion [1/division], before
+    /// the clone's `mutation` trait. Default 1e-4 [L] (order of the per-division rate of
+    /// copy-number events in unstable cancers; Bakhoum & Cantley 2018 — illustrative).
+    pub mutation_per_division: Option<f64>,
+    /// Subclones present at t = 0.
+    #[serde(default)]
+    pub seed_subclones: Vec<RawSubclone>,
+    /// `[clones.lesions.<name>]`: overrides of or additions to the lesion library.
+    #[serde(default)]
+    pub lesions: BTreeMap<String, RawLesion>,
+}
+
+/// `[[clones.seed_subclones]]` as written.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSubclone {
+    /// Lesions added to the founder's (library names).
+    #[serde(default)]
+    pub lesions: Vec<String>,
+    /// Share of the initial myeloma cells [0–1).
+    pub fraction: Option<f64>,
+}
+
+/// A subclone present at t = 0.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeedSubclone {
+    /// Lesions added to the founder's (library indices).
+    pub lesions: Vec<usize>,
+    /// Share of the initial myeloma cells [0–1).
+    pub fraction: f64,
+}
+
+/// The validated `[clones]` section.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClonePlan {
+    /// Lesion library (shipped + overrides).
+    pub library: LesionLibrary,
+    /// Founder lesions (library indices).
+    pub founder: Vec<usize>,
+    /// Mutation probability per division [1/division].
+    pub mutation_per_division: f64,
+    /// Subclones at t = 0.
+    pub seed_subclones: Vec<SeedSubclone>,
+}
+
+impl ClonePlan {
+    /// Validates `[clones]`; every problem is collected as `(key path, message)`.
+    pub fn from_raw(raw: &RawClones) -> Result<ClonePlan, Vec<(String, String)>> {
+        let mut problems = Vec::new();
+        let library = match LesionLibrary::build(&raw.lesions) {
+            Ok(l) => Some(l),
+            Err(p) => {
+                problems.extend(p);
+                None
+            }
+        };
+        let mut names = |key: String, v: &[String]| -> Vec<usize> {
+            let Some(lib) = &library else {
+                return Vec::new();
+            };
+            let mut out = Vec::new();
+            for (i, n) in v.iter().enumerate() {
+                match lib.index(n) {
+                    Some(ix) if !out.contains(&ix) => out.push(ix),
+                    Some(_) => problems.push((format!("{key}[{i}]"), format!("`{n}` repeated"))),
+                    None => problems.push((
+                        format!("{key}[{i}]"),
+                        format!(
+                            "unknown lesion `{n}`; known: {}",
+                            lib.lesions
+                                .iter()
+                                .map(|l| l.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )),
+                }
+            }
+            out
+        };
+        let founder = names("clones.founder_lesions".into(), &raw.founder_lesions);
+        let mut seeds = Vec::new();
+        for (i, s) in raw.seed_subclones.iter().enumerate() {
+            let l = names(format!("clones.seed_subclones[{i}].lesions"), &s.lesions);
+            seeds.push((l, s.fraction));
+        }
+        let mut seed_subclones = Vec::new();
+        let mut total = 0.0;
+        for (i, (l, f)) in seeds.into_iter().enumerate() {
+            let key = format!("clones.seed_subclones[{i}].fraction");
+            match f {
+                Some(f) if f.is_finite() && f > 0.0 && f < 1.0 => {
+                    total += f;
+                    seed_subclones.push(SeedSubclone {
+                        lesions: l,
+                        fraction: f,
+                    })
+                }
+                Some(f) => problems.push((key, format!("must be in (0, 1), got {f}"))),
+                None => problems.push((key, "missing (share of the initial cells)".into())),
+            }
+        }
+        if total >= 1.0 {
+            problems.push((
+                "clones.seed_subclones".into(),
+                format!("fractions add up to {total} (must be < 1)"),
+            ));
+        }
+        let mu = raw.mutation_per_division.unwrap_or(1e-4);
+        if !(0.0..=1.0).contains(&mu) {
+            problems.push((
+                "clones.mutation_per_division".into(),
+                format!("must be in [0, 1], got {mu}"),
+            ));
+        }
+        match library {
+            Some(library) if problems.is_empty() => Ok(ClonePlan {
+                library,
+                founder,
+                mutation_per_division: mu,
+                seed_subclones,
+            }),
+            _ => Err(problems),
+        }
+    }
+}
+
+/// What the myeloma rule reads per clone (index = clone id); rebuilt when clones are born and
+/// (drug multipliers) every step.
+#[derive(Clone, Debug, Default)]
+pub struct Phenotypes {
+    death_threshold: Vec<u64>,
+    division_threshold: Vec<u64>,
+    mutation_p: Vec<f32>,
+    kill_mult: Vec<f32>,
+    block_mult: Vec<f32>,
+    /// Acquired lesions (library index) with cumulative probabilities.
+    acquired: Vec<(u16, f32)>,
+}
+
+impl Phenotypes {
+    /// Per-step death and division thresholds (32-bit, as `rng::threshold32`) of `clone`.
+    #[inline]
+    pub fn thresholds(&self, clone: u32) -> (u64, u64) {
+        let c = clone as usize;
+        (self.death_threshold[c], self.division_threshold[c])
+    }
+
+    /// Multiplier on the drug kill probability of `clone` this step [-].
+    #[inline]
+    pub fn kill_mult(&self, clone: u32) -> f32 {
+        self.kill_mult[clone as usize]
+    }
+
+    /// Multiplier on the drug division-block probability of `clone` this step [-].
+    #[inline]
+    pub fn block_mult(&self, clone: u32) -> f32 {
+        self.block_mult[clone as usize]
+    }
+
+    /// The daughter's payload after a division of a `fresh.clone` cell: `fresh`, or (with the
+    /// clone's mutation probability) a provisional payload carrying the parent and the new
+    /// lesion. Always one draw, two on a mutation.
+    #[inline]
+    pub fn daughter_of(&self, fresh: CellState, rng: &mut Stream) -> CellState {
+        let p = self.mutation_p[fresh.clone as usize];
+        if p <= 0.0 || self.acquired.is_empty() || unit(rng.next_u64()) >= p {
+            return fresh;
+        }
+        let u = unit(rng.next_u64());
+        let l = self
+            .acquired
+            .iter()
+            .find(|a| u < a.1)
+            .unwrap_or(self.acquired.last().expect("non-empty"))
+            .0;
+        CellState {
+            clone: PROVISIONAL | fresh.clone,
+            count: l,
+            ..fresh
+        }
+    }
+}
+
+/// Per-class drug action this step: extra kill hazard [1/h] from `mm_kill`, CD38 kill
+/// [1/h] from `cd38_kill` (NK-weighted), and division-block fractions from
+/// `mm_antiproliferation`, summed by [`DrugClass`] (drugs without a class are pooled in an
+/// unscaled remainder).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ClassAction {
+    kill: [f64; N_CLASSES],
+    cd38: [f64; N_CLASSES],
+    block: [f64; N_CLASSES],
+    other_kill: f64,
+    other_block: f64,
+}
+
+impl ClassAction {
+    /// From the current PD-driving concentrations and the NK availability [0–1].
+    pub fn from_pharmacology(ph: &Pharmacology, nk_availability: f64) -> Self {
+        use crate::pharma::wiring::CD38_NK_DEPENDENT;
+        let nk = (1.0 - CD38_NK_DEPENDENT) + CD38_NK_DEPENDENT * nk_availability.clamp(0.0, 1.0);
+        let mut a = ClassAction::default();
+        for (i, d) in ph.drugs().iter().enumerate() {
+            let c = ph.state(i).effect_concentration_nm();
+            if c <= 0.0 {
+                continue;
+            }
+            let class = DrugClass::of(&d.name);
+            for e in &d.effects {
+                let h = hill(c, e);
+                match (e.target, class) {
+                    (Target::MmKill, Some(k)) => a.kill[k as usize] += h,
+                    (Target::MmKill, None) => a.other_kill += h,
+                    (Target::Cd38Kill, Some(k)) => a.cd38[k as usize] += h * nk,
+                    (Target::Cd38Kill, None) => a.other_kill += h * nk,
+                    (Target::MmAntiproliferation, Some(k)) => a.block[k as usize] += h,
+                    (Target::MmAntiproliferation, None) => a.other_block += h,
+                    _ => {}
+                }
+            }
+        }
+        a
+    }
+
+    /// (kill multiplier, block multiplier) of a clone with traits `t`: the clone's
+    /// class-weighted share of this step's action (1 when nothing acts). The block fractions
+    /// combine by Bliss in the wiring; weighting them linearly here is exact for one class
+    /// and an approximation for several [L].
+    pub fn multipliers(&self, t: &Traits) -> (f32, f32) {
+        let s = &t.sensitivity;
+        let mut kill_tot = self.other_kill;
+        let mut kill = self.other_kill;
+        let mut block_tot = self.other_block;
+        let mut block = self.other_block;
+        for c in 0..N_CLASSES {
+            kill_tot += self.kill[c] + self.cd38[c];
+            kill += s[c] * (self.kill[c] + t.cd38 * self.cd38[c]);
+            block_tot += self.block[c];
+            block += s[c] * self.block[c];
+        }
+        let r = |a: f64, b: f64| if b > 0.0 { (a / b) as f32 } else { 1.0 };
+        (r(kill, kill_tot), r(block, block_tot))
+    }
+}
+
+/// The running clone state of a model.
+#[derive(Clone, Debug)]
+pub struct CloneState {
+    plan: ClonePlan,
+    table: CloneTable,
+    pheno: Phenotypes,
+    /// Base myeloma rates [1/h] and step [h] (thresholds are rebuilt from them).
+    death_per_h: f64,
+    division_per_h: f64,
+    dt_h: f64,
+    action: ClassAction,
+    /// Long-form per-clone counts at the record cadence: (time_d, clone id, cells > 0).
+    series: Vec<(f64, u32, u64)>,
+    /// Clone id per site (meaningful on myeloma sites), refreshed for frames.
+    map: Vec<u32>,
+}
+
+impl CloneState {
+    /// Sets up the founder (clone 0, on every initial myeloma cell) and the seeded subclones
+    /// (clones 1…, children of 0): each takes `fraction` of the initial myeloma cells, chosen
+    /// uniformly with the seeding stream `(seed, Seeding, 0, 100 + i)`.
+    pub fn new(
+        plan: &ClonePlan,
+        lattice: &mut Lattice<CellState>,
+        seed: u64,
+        death_per_h: f64,
+        division_per_h: f64,
+        dt_h: f64,
+    ) -> Self {
+        let mut table = CloneTable::default();
+        let lib = &plan.library;
+        table.push(lib, None, 0, 0.0, plan.founder.clone());
+        let mm = CellKind::Myeloma as u8;
+        let sites: Vec<usize> = (0..lattice.kind.len())
+            .filter(|&i| lattice.kind[i] == mm)
+            .collect();
+        let n0 = sites.len();
+        let mut free: Vec<usize> = sites;
+        for (i, s) in plan.seed_subclones.iter().enumerate() {
+            let mut lesions = plan.founder.clone();
+            lesions.extend(s.lesions.iter().filter(|l| !plan.founder.contains(l)));
+            let id = table.push(lib, Some(0), 0, 0.0, lesions);
+            let n = ((s.fraction * n0 as f64).round() as usize).clamp(1, free.len().max(1));
+            let mut r = rng::stream(seed, Purpose::Seeding, 0, 100 + i as u64);
+            for k in 0..n.min(free.len()) {
+                let j = k + rng::below(r.next_u64(), (free.len() - k) as u32) as usize;
+                free.swap(k, j);
+                lattice.payload[free[k]].clone = id;
+            }
+            free.drain(..n.min(free.len()));
+        }
+        let mut st = Self {
+            plan: plan.clone(),
+            table,
+            pheno: Phenotypes::default(),
+            death_per_h,
+            division_per_h,
+            dt_h,
+            action: ClassAction::default(),
+            series: Vec::new(),
+            map: Vec::new(),
+        };
+        let acquired = lib.acquired();
+        let total: f64 = acquired.iter().map(|a| a.1).sum();
+        let mut cum = 0.0;
+        st.pheno.acquired = acquired
+            .iter()
+            .map(|&(i, w)| {
+                cum += w / total;
+                (i as u16, cum as f32)
+            })
+            .collect();
+        if let Some(last) = st.pheno.acquired.last_mut() {
+            last.1 = 1.0;
+        }
+        st.extend_phenotypes();
+        st
+    }
+
+    /// Appends phenotype rows for clones born since the last call.
+    fn extend_phenotypes(&mut self) {
+        let p = &mut self.pheno;
+        for r in &self.table.rows[p.death_threshold.len()..] {
+            let t = &r.traits;
+            let th = |rate: f64| threshold32(-(-rate * self.dt_h).exp_m1());
+            p.death_threshold.push(th(self.death_per_h * t.death));
+            p.division_threshold.push(th(self.division_per_h * t.division));
+            p.mutation_p
+                .push((self.plan.mutation_per_division * t.mutation).min(1.0) as f32);
+            let (k, b) = self.action.multipliers(t);
+            p.kill_mult.push(k);
+            p.block_mult.push(b);
+        }
+    }
+
+    /// Sets this step's drug action (recomputing the per-clone multipliers if it changed).
+    pub fn set_drug_action(&mut self, a: ClassAction) {
+        if a == self.action {
+            return;
+        }
+        self.action = a;
+        for (i, r) in self.table.rows.iter().enumerate() {
+            let (k, b) = a.multipliers(&r.traits);
+            self.pheno.kill_mult[i] = k;
+            self.pheno.block_mult[i] = b;
+        }
+    }
+
+    /// What the rules read.
+    pub fn phenotypes(&self) -> &Phenotypes {
+        &self.pheno
+    }
+
+    /// The clone table.
+    pub fn table(&self) -> &CloneTable {
+        &self.table
+    }
+
+    /// The lesion library in use.
+    pub fn library(&self) -> &LesionLibrary {
+        &self.plan.library
+    }
+
+    /// After the sweep of step `step` (ending at `time_d`): gives every provisional daughter
+    /// its final clone id, in ascending site order. A lesion the parent already carries makes
+    /// no new clone. Returns the number of clones born.
+    pub fn resolve(&mut self, lattice: &mut Lattice<CellState>, step: u64, time_d: f64) -> usize {
+        if self.pheno.mutation_p.iter().all(|&p| p <= 0.0) {
+            return 0;
+        }
+        let mm = CellKind::Myeloma as u8;
+        let mut born = 0;
+        for i in 0..lattice.kind.len() {
+            if lattice.kind[i] != mm || lattice.payload[i].clone & PROVISIONAL == 0 {
+                continue;
+            }
+            let p = &mut lattice.payload[i];
+            let parent = p.clone & !PROVISIONAL;
+            let lesion = p.count as usize;
+            p.count = 0;
+            let pl = &self.table.rows[parent as usize].lesions;
+            if pl.contains(&lesion) {
+                p.clone = parent;
+                continue;
+            }
+            let mut lesions = pl.clone();
+            lesions.push(lesion);
+            p.clone = self.table.push(
+                &self.plan.library,
+                Some(parent),
+                step,
+                time_d,
+                lesions,
+            );
+            born += 1;
+        }
+        if born > 0 {
+            self.extend_phenotypes();
+        }
+        born
+    }
+
+    /// Myeloma cells per clone now (index = clone id).
+    pub fn counts(&self, lattice: &Lattice<CellState>) -> Vec<u64> {
+        let mm = CellKind::Myeloma as u8;
+        let mut n = vec![0u64; self.table.len()];
+        for (k, p) in lattice.kind.iter().zip(&lattice.payload) {
+            if *k == mm {
+                n[(p.clone & !PROVISIONAL) as usize] += 1;
+            }
+        }
+        n
+    }
+
+    /// Records the per-clone counts at `time_d` (clones with cells only).
+    pub fn record(&mut self, lattice: &Lattice<CellState>, time_d: f64) {
+        for (id, n) in self.counts(lattice).into_iter().enumerate() {
+            if n > 0 {
+                self.series.push((time_d, id as u32, n));
+            }
+        }
+    }
+
+    /// The recorded long-form series (time_d, clone id, cells).
+    pub fn series(&self) -> &[(f64, u32, u64)] {
+        &self.series
+    }
+
+    /// Refreshes the per-site clone map for frames.
+    pub fn refresh_map(&mut self, lattice: &Lattice<CellState>) {
+        self.map.clear();
+        self.map
+            .extend(lattice.payload.iter().map(|p| p.clone & !PROVISIONAL));
+    }
+
+    /// Clone id per site as of the last [`Self::refresh_map`].
+    pub fn map(&self) -> &[u32] {
+        &self.map
+    }
+
+    /// Writes `clones.csv`, `clones_timeseries.csv` and `clones.nwk` into `dir`; returns the
+    /// file names.
+    pub fn write_outputs(&self, dir: &Path) -> std::io::Result<Vec<String>> {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(dir.join("clones.csv"))?);
+        self.table.write_csv(&self.plan.library, &mut f)?;
+        f.flush()?;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(
+            dir.join("clones_timeseries.csv"),
+        )?);
+        writeln!(f, "time_d,clone_id,cells")?;
+        for (t, id, n) in &self.series {
+            writeln!(f, "{t},{id},{n}")?;
+        }
+        f.flush()?;
+        std::fs::write(dir.join("clones.nwk"), self.table.newick())?;
+        Ok(vec![
+            "clones.csv".into(),
+            "clones_timeseries.csv".into(),
+            "clones.nwk".into(),
+        ])
+    }
+}
+
