@@ -219,8 +219,12 @@ impl LesionLibrary {
     pub fn build(
         overrides: &BTreeMap<String, RawLesion>,
     ) -> Result<LesionLibrary, Vec<(String, String)>> {
-        let shipped: BTreeMap<String, RawLesion> = toml::from_str(LIBRARY_TOML)
-            .map_err(|e| vec![("clones.lesions".to_string(), format!("shipped library: {e}"))])?;
+        let shipped: BTreeMap<String, RawLesion> = toml::from_str(LIBRARY_TOML).map_err(|e| {
+            vec![(
+                "clones.lesions".to_string(),
+                format!("shipped library: {e}"),
+            )]
+        })?;
         let mut rows = shipped;
         for (k, v) in overrides {
             let merged = rows.get(k).map_or_else(|| v.clone(), |b| b.merged(v));

@@ -278,11 +278,11 @@ impl ClassAction {
         let mut kill = self.other_kill;
         let mut block_tot = self.other_block;
         let mut block = self.other_block;
-        for c in 0..N_CLASSES {
+        for (c, &sc) in s.iter().enumerate() {
             kill_tot += self.kill[c] + self.cd38[c];
-            kill += s[c] * (self.kill[c] + t.cd38 * self.cd38[c]);
+            kill += sc * (self.kill[c] + t.cd38 * self.cd38[c]);
             block_tot += self.block[c];
-            block += s[c] * self.block[c];
+            block += sc * self.block[c];
         }
         let r = |a: f64, b: f64| if b > 0.0 { (a / b) as f32 } else { 1.0 };
         (r(kill, kill_tot), r(block, block_tot))
@@ -375,7 +375,8 @@ impl CloneState {
             let t = &r.traits;
             let th = |rate: f64| threshold32(-(-rate * self.dt_h).exp_m1());
             p.death_threshold.push(th(self.death_per_h * t.death));
-            p.division_threshold.push(th(self.division_per_h * t.division));
+            p.division_threshold
+                .push(th(self.division_per_h * t.division));
             p.mutation_p
                 .push((self.plan.mutation_per_division * t.mutation).min(1.0) as f32);
             let (k, b) = self.action.multipliers(t);
@@ -436,13 +437,9 @@ impl CloneState {
             }
             let mut lesions = pl.clone();
             lesions.push(lesion);
-            p.clone = self.table.push(
-                &self.plan.library,
-                Some(parent),
-                step,
-                time_d,
-                lesions,
-            );
+            p.clone = self
+                .table
+                .push(&self.plan.library, Some(parent), step, time_d, lesions);
             born += 1;
         }
         if born > 0 {
@@ -495,9 +492,8 @@ impl CloneState {
         let mut f = std::io::BufWriter::new(std::fs::File::create(dir.join("clones.csv"))?);
         self.table.write_csv(&self.plan.library, &mut f)?;
         f.flush()?;
-        let mut f = std::io::BufWriter::new(std::fs::File::create(
-            dir.join("clones_timeseries.csv"),
-        )?);
+        let mut f =
+            std::io::BufWriter::new(std::fs::File::create(dir.join("clones_timeseries.csv"))?);
         writeln!(f, "time_d,clone_id,cells")?;
         for (t, id, n) in &self.series {
             writeln!(f, "{t},{id},{n}")?;
@@ -511,4 +507,3 @@ impl CloneState {
         ])
     }
 }
-
