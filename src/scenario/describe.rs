@@ -269,6 +269,22 @@ pub fn describe(s: &Scenario) -> String {
             ));
         }
     }
+    if let Some(p) = &s.biology.immune {
+        let rdt = p.move_per_h * s.dt_h;
+        let _ = writeln!(
+            o,
+            "  immune move (walk: p = min(r·dt, 1)) r·dt = {} p = {}",
+            fmt_num(rdt),
+            fmt_num(rdt.min(1.0))
+        );
+        if rdt > 1.0 {
+            warnings.push(format!(
+                "immune move: r·dt = {} > 1; the walk is capped at one step per time step (slower than {} /h); reduce dt_h or move_rate_per_h",
+                fmt_num(rdt),
+                p.move_per_h
+            ));
+        }
+    }
     let _ = writeln!(
         o,
         "  largest: {} ({})",
@@ -729,6 +745,7 @@ mod tests {
             "osteoclast resorption",
             "progenitor exit",
             "immune kill (per contact)",
+            "immune move (walk",
         ] {
             assert!(d.contains(want), "missing {want:?} in\n{d}");
         }

@@ -159,7 +159,7 @@ pub struct RawImmune {
     pub density_pct: Option<f64>,
     /// `kill_rate_per_h`: per adjacent myeloma cell [1/h], 0..=10. Default 0.12.
     pub kill_rate_per_h: Option<f64>,
-    /// `move_rate_per_h`: random-walk steps [1/h], 0..=1. Default 0.5.
+    /// `move_rate_per_h`: random-walk steps [1/h], 0..=1. Default 0.25.
     pub move_rate_per_h: Option<f64>,
     /// `tgfb_half_nM`: TGF-β halving the kill rate [nM], > 0 and ≤ 1e3. Default 0.2.
     #[serde(rename = "tgfb_half_nM")]
@@ -196,7 +196,7 @@ pub struct RawClinical {
     pub flc_pg_per_cell_day: Option<f64>,
     /// `fcrn_saturation`: faster IgG catabolism at high IgG. Default false.
     pub fcrn_saturation: Option<bool>,
-    /// `lesion_min_sites`: connected resorbed sites counted as a lytic lesion, 1..=10⁹. Default 50.
+    /// `lesion_min_sites`: connected resorbed sites counted as a lytic lesion, 1..=10⁹. Default 100.
     pub lesion_min_sites: Option<i64>,
 }
 
