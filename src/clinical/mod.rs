@@ -20,9 +20,10 @@ pub use scale::Scale;
 
 /// Fraction of the region's initial bone that must be lost before its lytic disease counts
 /// as the CRAB **B** feature [0–1]. A radiograph shows a lytic lesion only after 30 % or more
-/// of trabecular bone has been lost (IMWG imaging consensus, Dimopoulos et al. 2015); the
-/// region (2 mm) is smaller than a radiological lesion (≥ 5 mm), so its own bone loss is the
-/// proxy, together with ≥ 1 connected lesion of `lesion_min_sites` [M].
+/// of trabecular bone has been lost (IMWG imaging consensus: Dimopoulos et al. 2009,
+/// Leukemia 23:1545; 30–50 % in most reviews); the region (2 mm) is smaller than a
+/// radiological lesion (≥ 5 mm), so its own bone loss is the proxy, together with ≥ 1
+/// connected lesion of `lesion_min_sites` [M].
 pub const RADIOGRAPHIC_BONE_LOSS: f64 = 0.3;
 
 /// What the whole-body compartments need from the lattice at the end of a step.

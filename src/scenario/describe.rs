@@ -423,7 +423,7 @@ fn describe_biology(s: &Scenario, o: &mut String) {
         Some(p) => {
             let _ = writeln!(
                 o,
-                "  density {} % of marrow sites; kill {} /h per adjacent myeloma cell ÷ (1 + TGF-β/{} nM) \
+                "  density {} % of marrow sites; kill {} /h (with ≥ 1 myeloma neighbour) ÷ (1 + TGF-β/{} nM) \
                  ÷ (1 + burden/{} %); move {} /h",
                 fmt_num(p.density * 100.0),
                 p.kill_per_h,
@@ -494,10 +494,7 @@ fn biology_rates(s: &Scenario) -> Vec<(&'static str, f64)> {
         ]);
     }
     if let Some(p) = &b.immune {
-        v.extend([
-            ("immune kill (per contact)", p.kill_per_h),
-            ("immune move", p.move_per_h),
-        ]);
+        v.push(("immune kill (per contact)", p.kill_per_h));
     }
     v
 }
@@ -741,7 +738,7 @@ mod tests {
             "Immune effectors",
             "Stroma",
             "isotype IgG",
-            "M-protein 20 pg/cell/day",
+            "M-protein 30 pg/cell/day",
             "osteoclast resorption",
             "progenitor exit",
             "immune kill (per contact)",
@@ -749,18 +746,21 @@ mod tests {
         ] {
             assert!(d.contains(want), "missing {want:?} in\n{d}");
         }
-        let bare = describe(&crate::scenario::load_default(&[]).unwrap());
-        assert!(
-            bare.contains("absent (no remodeling)") || bare.contains("Bone cells"),
-            "{bare}"
+        let bare = describe(
+            &crate::scenario::load_file(
+                &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/00_minimal.toml"),
+                &[],
+            )
+            .unwrap(),
         );
+        assert!(bare.contains("absent (no remodeling)"), "{bare}");
     }
 
     #[test]
     fn describe_shows_numbers_and_warns_on_large_probabilities() {
         let s = crate::scenario::load_default(&[]).unwrap();
         let d = describe(&s);
-        assert!(d.contains("D·Δt_sub/Δx² = 360"), "{d}");
+        assert!(d.contains("D·Δt_sub/Δx² = 1440"), "{d}"); // opg/dkk1 at dt 4 h
         assert!(d.contains("No warnings."), "{d}");
         assert!(d.contains("tiles:"), "{d}");
         let s = crate::scenario::load_default(&[
