@@ -77,14 +77,14 @@ pub struct RawOutput {
 pub struct RawBoneCells {
     /// `activation_rate_per_h`: spontaneous lining activation [1/h], 0..=0.01. Default 2e-6.
     pub activation_rate_per_h: Option<f64>,
-    /// `activation_d`: RANKL expression of an activated lining cell [d], > 0 and ≤ 100. Default 14.
+    /// `activation_d`: RANKL expression of an activated lining cell [d], > 0 and ≤ 100. Default 7.
     pub activation_d: Option<f64>,
-    /// `activated_rankl_nM_per_h`: RANKL of an activated lining cell [nM/h], 0..=1e3. Default 2.
+    /// `activated_rankl_nM_per_h`: RANKL of an activated lining cell [nM/h], 0..=1e3. Default 600.
     #[serde(rename = "activated_rankl_nM_per_h")]
     pub activated_rankl_nm_per_h: Option<f64>,
     /// `oc_formation_rate_per_h`: maximal osteoclast formation [1/h], 0..=1. Default 1/72.
     pub oc_formation_rate_per_h: Option<f64>,
-    /// `oc_rankl_half_nM`: half-maximal effective RANKL [nM], > 0 and ≤ 1e3. Default 0.05.
+    /// `oc_rankl_half_nM`: half-maximal effective RANKL [nM], > 0 and ≤ 1e3. Default 0.04.
     #[serde(rename = "oc_rankl_half_nM")]
     pub oc_rankl_half_nm: Option<f64>,
     /// `oc_opg_half_nM`: OPG halving the RANKL signal [nM], > 0 and ≤ 1e3. Default 0.1.
