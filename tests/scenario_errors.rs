@@ -300,11 +300,16 @@ fn built_in_default_matches_its_description() {
     let s = scenario::load_default(&[]).unwrap();
     assert_eq!(s.origin, "<built-in default>");
     assert_eq!(s.space.dims, [200, 200, 1]);
-    assert_eq!(s.steps, 365 * 24);
+    assert_eq!(s.steps, 640 * 6); // 640 d at dt 4 h
     assert_eq!(s.myeloma.initial_cells, 200);
     assert!(matches!(s.bone, BoneParams::Procedural { .. }));
     let names: Vec<&str> = s.fields.iter().map(|f| f.name.as_str()).collect();
-    assert_eq!(names, ["dkk1", "il6"]);
+    assert_eq!(names, ["rankl", "opg", "tgfb", "dkk1", "il6"]);
+    // The disease mechanism (issue 3) is on in the default.
+    assert!(s.biology.bone_cells.is_some() && s.biology.haematopoiesis.is_some());
+    assert!(s.biology.stroma.is_some() && s.biology.immune.is_some());
+    // …and so is the transplant pathway (issue 4).
+    assert!(s.treatment.is_some());
 }
 
 #[test]

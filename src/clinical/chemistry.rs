@@ -10,6 +10,17 @@
 //! to a cohort; with it, the rapid lysis phase of the untreated scenario gives
 //! hypercalcaemia and slow remodeling does not.
 //!
+//! **Why J is smoothed.** The region is a sample of a skeleton with ~10⁶ remodeling units at
+//! random phases, whose summed resorption and formation are steady and balance in health;
+//! the region holds ~1 unit at a time, and each resorbed site is released in one step. Fed
+//! raw, one resorbing unit (or one step's sites) would be scaled up as if every unit in the
+//! patient resorbed in synchrony — a region-size artefact that fakes hypercalcaemia
+//! (12.8 mg/dL on a 100 × 100 healthy lattice). J is therefore the region's net bone-loss
+//! rate averaged over the past `BONE_FLUX_WINDOW_H` (an exponential moving average): by
+//! ergodicity the time average of one unit's flux estimates the ensemble average over many
+//! asynchronous units, and a window of about one resorption phase (~4 weeks) removes the
+//! single-unit spike while a sustained myeloma-driven imbalance (months) passes through.
+//!
 //! **Creatinine.** Light-chain cast nephropathy: renal function r ∈ (0, 1] is injured in
 //! proportion to involved FLC above `CAST_THRESHOLD_MG_L` (casts are rare below ~500 mg/L;
 //! Hutchison 2012) and by hypercalcaemia above 11 mg/dL, and recovers slowly:
@@ -27,6 +38,9 @@ pub const ECF_L_PER_KG: f64 = 0.2;
 pub const CA_NORMAL_MG_DL: f64 = 9.5;
 /// Clearance of excess calcium (kidneys + skeletal buffering; half of it renal) [1/h] [L].
 pub const CA_CLEARANCE_PER_H: f64 = 0.1;
+/// Averaging window of the region's net bone-loss rate before it is scaled to the patient
+/// [h] (one resorption phase, 28 d; MODEL.md §2b: resorption lasts ~2–4 weeks) [L].
+pub const BONE_FLUX_WINDOW_H: f64 = 28.0 * 24.0;
 /// Normal creatinine [mg/dL] [H].
 pub const CREATININE_NORMAL_MG_DL: f64 = 0.9;
 /// FLC level above which casts form [mg/L] (Hutchison 2012) [M].
@@ -45,6 +59,8 @@ pub struct Chemistry {
     pub ca_excess_mg_dl: f64,
     /// Renal function relative to normal (1 = normal).
     pub renal: f64,
+    /// Net bone loss averaged over `BONE_FLUX_WINDOW_H` [mL/h] (negative = net formation).
+    pub bone_loss_ml_per_h: f64,
     ecf_dl: f64,
 }
 
@@ -54,6 +70,7 @@ impl Chemistry {
         Self {
             ca_excess_mg_dl: 0.0,
             renal: 1.0,
+            bone_loss_ml_per_h: 0.0,
             ecf_dl: ECF_L_PER_KG * weight_kg * 10.0,
         }
     }
@@ -71,8 +88,11 @@ impl Chemistry {
     /// Advances `dt_h` hours with a net bone loss of `bone_ml_per_h` [mL/h] (negative =
     /// net formation) and involved FLC `flc_mg_l`.
     pub fn advance(&mut self, dt_h: f64, bone_ml_per_h: f64, flc_mg_l: f64) {
-        // Net flux: formation takes calcium back (excess floored at 0 below).
-        let j = bone_ml_per_h * BONE_CA_MG_PER_ML; // mg/h
+        // Windowed net flux (see the module notes); formation takes calcium back (excess
+        // floored at 0 below).
+        let w = -(-dt_h / BONE_FLUX_WINDOW_H).exp_m1();
+        self.bone_loss_ml_per_h += w * (bone_ml_per_h - self.bone_loss_ml_per_h);
+        let j = self.bone_loss_ml_per_h * BONE_CA_MG_PER_ML; // mg/h
         let k = CA_CLEARANCE_PER_H * (0.5 + 0.5 * self.renal);
         self.ca_excess_mg_dl =
             super::mprotein::exact(self.ca_excess_mg_dl, j / self.ecf_dl, k, dt_h).max(0.0);
@@ -99,5 +119,26 @@ mod tests {
             c.advance(1.0, 0.0, 3000.0);
         }
         assert!(c.creatinine_mg_dl() > 2.0, "{}", c.creatinine_mg_dl());
+    }
+
+    /// One step's burst of resorption is spread over the window: a single 0.1-mL release in
+    /// one hour raises calcium far less than the raw flux would (≥ 10× less), while a loss
+    /// sustained for months reaches the same plateau as the raw flux.
+    #[test]
+    fn bone_flux_is_windowed() {
+        let mut c = Chemistry::new(70.0);
+        c.advance(1.0, 0.1, 20.0);
+        let raw = 0.1 * BONE_CA_MG_PER_ML / c.ecf_dl; // mg/dL added in 1 h unsmoothed
+        assert!(
+            c.ca_excess_mg_dl < raw / 10.0,
+            "{} vs {raw}",
+            c.ca_excess_mg_dl
+        );
+        let mut c = Chemistry::new(70.0);
+        for _ in 0..(365 * 24) {
+            c.advance(1.0, 0.002, 20.0);
+        }
+        let plateau = 0.002 * BONE_CA_MG_PER_ML / c.ecf_dl / CA_CLEARANCE_PER_H;
+        assert!((c.ca_excess_mg_dl / plateau - 1.0).abs() < 0.01);
     }
 }

@@ -15,8 +15,16 @@ pub mod scale;
 pub use chemistry::Chemistry;
 pub use compartments::Blood;
 pub use mprotein::Serum;
-pub use response::{Assessment, Category, ResponseTracker};
+pub use response::{Assessment, Category, ResponseTracker, meets_diagnosis};
 pub use scale::Scale;
+
+/// Fraction of the region's initial bone that must be lost before its lytic disease counts
+/// as the CRAB **B** feature [0–1]. A radiograph shows a lytic lesion only after 30 % or more
+/// of trabecular bone has been lost (IMWG imaging consensus: Dimopoulos et al. 2009,
+/// Leukemia 23:1545; 30–50 % in most reviews); the region (2 mm) is smaller than a
+/// radiological lesion (≥ 5 mm), so its own bone loss is the proxy, together with ≥ 1
+/// connected lesion of `lesion_min_sites` [M].
+pub const RADIOGRAPHIC_BONE_LOSS: f64 = 0.3;
 
 /// What the whole-body compartments need from the lattice at the end of a step.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]

@@ -152,6 +152,14 @@ impl ResponseTracker {
     }
 }
 
+/// Whether an assessment meets the model's **diagnosis** of active myeloma (IMWG 2014,
+/// Rajkumar et al.; MODEL.md §4b): clonal marrow plasma cells ≥ 10 % *and* at least one
+/// myeloma-defining event — a CRAB feature (`crab` = [C, R, A, B] as from `Model::crab`) or
+/// plasma cells ≥ 60 % (SLiM). The FLC-ratio and MRI SLiM criteria are not modelled.
+pub fn meets_diagnosis(marrow_pc_pct: f64, crab: [bool; 4]) -> bool {
+    marrow_pc_pct >= 10.0 && (marrow_pc_pct >= 60.0 || crab.iter().any(|&f| f))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -318,14 +318,28 @@ fn is_drug_column(c: &str) -> bool {
     UNITS.iter().any(|u| c.ends_with(u)) && !c.ends_with("_mean_nM") && !c.ends_with("_max_nM")
 }
 
-/// Phases from `phase` events (detail = phase name), each lasting until the next.
+/// Treatment phases from `phase` events, each lasting until the next phase starts. The protocol
+/// logs `start NAME (…)`, `end NAME (…)` and `cycle: …` details; only the starts delimit
+/// phases. Runs whose phase events carry bare names (older outputs) use every event.
 fn phases(d: &RunData, t_end: f64) -> Vec<(f64, f64, String)> {
     let ev: Vec<_> = d.events_of("phase").collect();
-    ev.iter()
+    let starts: Vec<(f64, String)> = if ev.iter().any(|e| e.detail.starts_with("start ")) {
+        ev.iter()
+            .filter_map(|e| {
+                let rest = e.detail.strip_prefix("start ")?;
+                let name = rest.split([' ', '(']).next().unwrap_or(rest);
+                Some((e.time_d, name.to_string()))
+            })
+            .collect()
+    } else {
+        ev.iter().map(|e| (e.time_d, e.detail.clone())).collect()
+    };
+    starts
+        .iter()
         .enumerate()
-        .map(|(i, e)| {
-            let end = ev.get(i + 1).map_or(t_end, |n| n.time_d);
-            (e.time_d, end, e.detail.clone())
+        .map(|(i, (t, name))| {
+            let end = starts.get(i + 1).map_or(t_end, |n| n.0);
+            (*t, end, name.clone())
         })
         .collect()
 }
@@ -542,6 +556,9 @@ fn draw_panel<DB: DrawingBackend>(
         (lo, hi) = (0.0, 1.0);
     }
     let log = !p.linear && !p.stacked && min_pos.is_finite() && hi / min_pos >= 100.0;
+    // A log axis shows at most six decades below the largest value: a washed-out drug at
+    // 1e-300 nM is not information, and would squash everything else flat.
+    let min_pos = if log { min_pos.max(hi * 1e-6) } else { min_pos };
     let tr = |v: f64| if log { v.log10() } else { v };
     let (y0, y1) = if p.stacked {
         (0.0, 1.0)
@@ -676,7 +693,7 @@ fn draw_panel<DB: DrawingBackend>(
                 Ok(())
             };
             for (&x, &y) in pts {
-                if x.is_finite() && y.is_finite() && (!log || y > 0.0) {
+                if x.is_finite() && y.is_finite() && (!log || y >= min_pos) {
                     seg.push((x, tr(y)));
                 } else {
                     flush(&mut seg, &mut first)?;

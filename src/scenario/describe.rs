@@ -156,6 +156,7 @@ pub fn describe(s: &Scenario) -> String {
         })
     );
     let _ = writeln!(o, "  death:          {} /h", m.death_per_h);
+    describe_biology(s, &mut o);
 
     let _ = writeln!(o, "\nFields (dx = {} µm)", s.space.site_um);
     if s.fields.is_empty() {
@@ -244,16 +245,17 @@ pub fn describe(s: &Scenario) -> String {
     describe_treatment(s, &mut o);
 
     let _ = writeln!(o, "\nPer-step event probabilities 1 − exp(−r·dt)");
-    let rates = [
+    let mut rates = vec![
         ("myeloma division", m.division_per_h),
         ("myeloma death", m.death_per_h),
     ];
+    rates.extend(biology_rates(s));
     let mut largest = ("", 0.0f64);
     for (what, r) in rates {
         let p = step_probability(r, s.dt_h);
         let _ = writeln!(
             o,
-            "  {what:<17} r·dt = {:<10} p = {}",
+            "  {what:<28} r·dt = {:<10} p = {}",
             fmt_num(r * s.dt_h),
             fmt_num(p)
         );
@@ -264,6 +266,22 @@ pub fn describe(s: &Scenario) -> String {
             warnings.push(format!(
                 "{what}: probability {} per step > {PROBABILITY_WARNING}; reduce dt_h",
                 fmt_num(p)
+            ));
+        }
+    }
+    if let Some(p) = &s.biology.immune {
+        let rdt = p.move_per_h * s.dt_h;
+        let _ = writeln!(
+            o,
+            "  immune move (walk: p = min(r·dt, 1)) r·dt = {} p = {}",
+            fmt_num(rdt),
+            fmt_num(rdt.min(1.0))
+        );
+        if rdt > 1.0 {
+            warnings.push(format!(
+                "immune move: r·dt = {} > 1; the walk is capped at one step per time step (slower than {} /h); reduce dt_h or move_rate_per_h",
+                fmt_num(rdt),
+                p.move_per_h
             ));
         }
     }
@@ -287,6 +305,198 @@ pub fn describe(s: &Scenario) -> String {
         }
     }
     o
+}
+
+/// Hours → days, for printing.
+fn d(h: f64) -> String {
+    fmt_num(h / 24.0)
+}
+
+/// The issue-3 sections (`[bone_cells]`, `[stroma]`, `[haematopoiesis]`, `[immune]`,
+/// `[patient]`, `[clinical]`, the `[myeloma]` microenvironment keys), resolved, with units.
+/// Absent families print as "absent (rules off)".
+fn describe_biology(s: &Scenario, o: &mut String) {
+    let b = &s.biology;
+    let e = &b.myeloma_env;
+    let _ = writeln!(
+        o,
+        "  environment:    division × ({} + (1 − {})·H₂(IL-6 + TGF-β; {} nM)); death × {} next to \
+         stroma or TGF-β > {} nM; activates adjacent lining at {} /h",
+        e.basal_division_fraction,
+        e.basal_division_fraction,
+        e.growth_half_nm,
+        e.protection_factor,
+        e.protect_tgfb_nm,
+        e.lining_activation_per_h
+    );
+    let _ = writeln!(o, "\nBone cells");
+    match &b.bone_cells {
+        None => {
+            let _ = writeln!(o, "  absent (no remodeling)");
+        }
+        Some(p) => {
+            let _ = writeln!(
+                o,
+                "  lining activation:  {} /h spontaneous; RANKL {} nM/h for {} d",
+                p.activation_per_h,
+                fmt_num(p.activated_rankl_nm_per_h),
+                d(p.activation_h)
+            );
+            let _ = writeln!(
+                o,
+                "  osteoclasts:        form ≤ {} /h × H₂(RANKL/(1 + OPG/{} nM); {} nM); life {} ± {} d; resorb {} sites/d",
+                fmt_num(p.oc_formation_per_h),
+                p.oc_opg_half_nm,
+                p.oc_rankl_half_nm,
+                d(p.oc_lifespan_mean_h),
+                d(p.oc_lifespan_sd_h),
+                fmt_num(p.oc_resorption_per_h * 24.0)
+            );
+            let _ = writeln!(
+                o,
+                "  reversal:           TGF-β {} nM/h for {} d",
+                fmt_num(p.reversal_tgfb_nm_per_h),
+                d(p.reversal_release_h)
+            );
+            let _ = writeln!(
+                o,
+                "  osteoblasts:        recruit ≤ {} /h × ({} + (1 − {})·H₂(TGF-β; {} nM)) / (1 + DKK1/{} nM); \
+                 deposit {} sites/d (one per {} d); active ≤ {} d; apoptosis {}; refill quota × {}",
+                fmt_num(p.ob_recruit_per_h),
+                p.ob_basal_fraction,
+                p.ob_basal_fraction,
+                p.ob_tgfb_half_nm,
+                p.ob_dkk1_half_nm,
+                fmt_num(p.ob_formation_per_h * 24.0),
+                fmt_num(1.0 / (p.ob_formation_per_h * 24.0)),
+                d(p.ob_lifespan_max_h),
+                p.ob_apoptosis_fraction,
+                p.ob_refill_factor
+            );
+        }
+    }
+    let _ = writeln!(o, "\nStroma");
+    match &b.stroma {
+        None => {
+            let _ = writeln!(o, "  absent");
+        }
+        Some(p) => {
+            let _ = writeln!(
+                o,
+                "  density {} % of marrow sites; secretion × {} while a myeloma cell adheres",
+                fmt_num(p.density * 100.0),
+                p.engaged_factor
+            );
+        }
+    }
+    let _ = writeln!(o, "\nHaematopoiesis");
+    match &b.haematopoiesis {
+        None => {
+            let _ = writeln!(o, "  absent (blood output = 1 − myeloma fraction)");
+        }
+        Some(p) => {
+            let _ = writeln!(
+                o,
+                "  cellularity {} % of marrow sites, stem cells {} % of them (divide {} /h = every {} d)",
+                fmt_num(p.cellularity * 100.0),
+                fmt_num(p.stem_fraction * 100.0),
+                fmt_num(p.stem_division_per_h),
+                d(1.0 / p.stem_division_per_h)
+            );
+            let _ = writeln!(
+                o,
+                "  progenitors: divide {} /h, exit {} /h (mean marrow transit {} d), ≤ {} generations; \
+                 division ÷ (1 + {}·adjacent myeloma)",
+                fmt_num(p.progenitor_division_per_h),
+                fmt_num(p.progenitor_exit_per_h),
+                d(1.0 / p.progenitor_exit_per_h),
+                p.max_generations,
+                p.mm_suppression
+            );
+        }
+    }
+    let _ = writeln!(o, "\nImmune effectors");
+    match &b.immune {
+        None => {
+            let _ = writeln!(o, "  absent");
+        }
+        Some(p) => {
+            let _ = writeln!(
+                o,
+                "  density {} % of marrow sites; kill {} /h (with ≥ 1 myeloma neighbour) ÷ (1 + TGF-β/{} nM) \
+                 ÷ (1 + burden/{} %); move {} /h",
+                fmt_num(p.density * 100.0),
+                p.kill_per_h,
+                p.tgfb_half_nm,
+                fmt_num(p.burden_half * 100.0),
+                p.move_per_h
+            );
+        }
+    }
+    let pt = &b.patient;
+    let c = &b.clinical;
+    let _ = writeln!(o, "\nPatient and clinical readouts");
+    let _ = writeln!(
+        o,
+        "  patient:        {} kg, {} cm, isotype {}",
+        pt.weight_kg,
+        pt.height_cm,
+        pt.isotype.name()
+    );
+    let marrow_ml =
+        c.red_marrow_g_per_kg * pt.weight_kg / crate::clinical::scale::RED_MARROW_DENSITY_G_PER_ML;
+    let _ = writeln!(
+        o,
+        "  scale:          red marrow {} g/kg → {} mL; {} (cells per site; derived at start from the \
+         region's marrow sites)",
+        c.red_marrow_g_per_kg,
+        fmt_num(marrow_ml),
+        if c.cells_per_site > 0.0 {
+            format!("fixed {}", fmt_num(c.cells_per_site))
+        } else {
+            "derived".to_string()
+        }
+    );
+    let _ = writeln!(
+        o,
+        "  secretion:      M-protein {} pg/cell/day, involved FLC {} pg/cell/day; FcRn saturation {}",
+        c.mprotein_pg_per_cell_day, c.flc_pg_per_cell_day, c.fcrn_saturation
+    );
+    let _ = writeln!(
+        o,
+        "  assessments:    every {} d; lytic lesion ≥ {} connected resorbed sites",
+        d(c.assess_every_h),
+        c.lesion_min_sites
+    );
+}
+
+/// Rates [1/h] of the issue-3 rules that become per-step probabilities.
+fn biology_rates(s: &Scenario) -> Vec<(&'static str, f64)> {
+    let b = &s.biology;
+    let mut v = vec![(
+        "lining activation by myeloma",
+        b.myeloma_env.lining_activation_per_h,
+    )];
+    if let Some(p) = &b.bone_cells {
+        v.extend([
+            ("lining activation", p.activation_per_h),
+            ("osteoclast formation (max)", p.oc_formation_per_h),
+            ("osteoclast resorption", p.oc_resorption_per_h),
+            ("osteoblast recruitment (max)", p.ob_recruit_per_h),
+            ("osteoblast deposition", p.ob_formation_per_h),
+        ]);
+    }
+    if let Some(p) = &b.haematopoiesis {
+        v.extend([
+            ("stem division", p.stem_division_per_h),
+            ("progenitor division", p.progenitor_division_per_h),
+            ("progenitor exit", p.progenitor_exit_per_h),
+        ]);
+    }
+    if let Some(p) = &b.immune {
+        v.push(("immune kill (per contact)", p.kill_per_h));
+    }
+    v
 }
 
 // ---- treatment (issue 4) ----
@@ -515,10 +725,42 @@ mod tests {
     }
 
     #[test]
+    fn describe_prints_the_biology_sections() {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("scenarios/untreated_myeloma.toml");
+        let s = crate::scenario::load_file(&p, &[]).unwrap();
+        let d = describe(&s);
+        for want in [
+            "Bone cells",
+            "life 14 ± 2.3 d; resorb 1 sites/d",
+            "Haematopoiesis",
+            "cellularity 50 % of marrow sites",
+            "Immune effectors",
+            "Stroma",
+            "isotype IgG",
+            "M-protein 30 pg/cell/day",
+            "osteoclast resorption",
+            "progenitor exit",
+            "immune kill (per contact)",
+            "immune move (walk",
+        ] {
+            assert!(d.contains(want), "missing {want:?} in\n{d}");
+        }
+        let bare = describe(
+            &crate::scenario::load_file(
+                &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/00_minimal.toml"),
+                &[],
+            )
+            .unwrap(),
+        );
+        assert!(bare.contains("absent (no remodeling)"), "{bare}");
+    }
+
+    #[test]
     fn describe_shows_numbers_and_warns_on_large_probabilities() {
         let s = crate::scenario::load_default(&[]).unwrap();
         let d = describe(&s);
-        assert!(d.contains("D·Δt_sub/Δx² = 360"), "{d}");
+        assert!(d.contains("D·Δt_sub/Δx² = 1440"), "{d}"); // opg/dkk1 at dt 4 h
         assert!(d.contains("No warnings."), "{d}");
         assert!(d.contains("tiles:"), "{d}");
         let s = crate::scenario::load_default(&[

@@ -81,14 +81,14 @@ pub struct RawOutput {
 pub struct RawBoneCells {
     /// `activation_rate_per_h`: spontaneous lining activation [1/h], 0..=0.01. Default 2e-6.
     pub activation_rate_per_h: Option<f64>,
-    /// `activation_d`: RANKL expression of an activated lining cell [d], > 0 and ≤ 100. Default 14.
+    /// `activation_d`: RANKL expression of an activated lining cell [d], > 0 and ≤ 100. Default 7.
     pub activation_d: Option<f64>,
-    /// `activated_rankl_nM_per_h`: RANKL of an activated lining cell [nM/h], 0..=1e3. Default 2.
+    /// `activated_rankl_nM_per_h`: RANKL of an activated lining cell [nM/h], 0..=1e3. Default 600.
     #[serde(rename = "activated_rankl_nM_per_h")]
     pub activated_rankl_nm_per_h: Option<f64>,
     /// `oc_formation_rate_per_h`: maximal osteoclast formation [1/h], 0..=1. Default 1/72.
     pub oc_formation_rate_per_h: Option<f64>,
-    /// `oc_rankl_half_nM`: half-maximal effective RANKL [nM], > 0 and ≤ 1e3. Default 0.05.
+    /// `oc_rankl_half_nM`: half-maximal effective RANKL [nM], > 0 and ≤ 1e3. Default 0.04.
     #[serde(rename = "oc_rankl_half_nM")]
     pub oc_rankl_half_nm: Option<f64>,
     /// `oc_opg_half_nM`: OPG halving the RANKL signal [nM], > 0 and ≤ 1e3. Default 0.1.
@@ -163,7 +163,7 @@ pub struct RawImmune {
     pub density_pct: Option<f64>,
     /// `kill_rate_per_h`: per adjacent myeloma cell [1/h], 0..=10. Default 0.12.
     pub kill_rate_per_h: Option<f64>,
-    /// `move_rate_per_h`: random-walk steps [1/h], 0..=1. Default 0.5.
+    /// `move_rate_per_h`: random-walk steps [1/h], 0..=1. Default 0.25.
     pub move_rate_per_h: Option<f64>,
     /// `tgfb_half_nM`: TGF-β halving the kill rate [nM], > 0 and ≤ 1e3. Default 0.2.
     #[serde(rename = "tgfb_half_nM")]
@@ -200,7 +200,7 @@ pub struct RawClinical {
     pub flc_pg_per_cell_day: Option<f64>,
     /// `fcrn_saturation`: faster IgG catabolism at high IgG. Default false.
     pub fcrn_saturation: Option<bool>,
-    /// `lesion_min_sites`: connected resorbed sites counted as a lytic lesion, 1..=10⁹. Default 50.
+    /// `lesion_min_sites`: connected resorbed sites counted as a lytic lesion, 1..=10⁹. Default 100.
     pub lesion_min_sites: Option<i64>,
 }
 

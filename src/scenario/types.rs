@@ -367,7 +367,8 @@ pub struct ImmuneParams {
     pub density: f64,
     /// Kill rate per adjacent myeloma cell [1/h]. Froid myelomaSimpleABM: 0.12/h per contact.
     pub kill_per_h: f64,
-    /// Random-walk step rate [1/h] [L].
+    /// Random-walk step rate [1/h] [L]: 0.25/h keeps `move·dt ≤ 1` up to dt = 4 h, so the
+    /// walk (one step per time step with probability move·dt) is the same for dt 1–4 h.
     pub move_per_h: f64,
     /// TGF-β level halving the kill rate [nM] (TGF-β immunosuppression) [L].
     pub tgfb_half_nm: f64,
@@ -380,7 +381,7 @@ impl Default for ImmuneParams {
         Self {
             density: 0.005,
             kill_per_h: 0.12,
-            move_per_h: 0.5,
+            move_per_h: 0.25,
             tgfb_half_nm: 0.2,
             burden_half: 0.05,
         }
@@ -447,7 +448,10 @@ pub struct ClinicalParams {
     pub flc_pg_per_cell_day: f64,
     /// Faster IgG catabolism at high total IgG (FcRn saturation; Waldmann & Strober 1969).
     pub fcrn_saturation: bool,
-    /// Size of a connected resorbed region counted as a lytic lesion [sites] (see MODEL.md).
+    /// Size of a connected resorbed region counted as a lytic lesion [sites]: 100, just above
+    /// the cavity of one healthy remodeling unit (75–95 sites), so only coalesced or
+    /// unrepaired resorption counts; no lesion appears in 2-year healthy runs (docs/MODEL.md
+    /// §3.4.5) [calibrated].
     pub lesion_min_sites: usize,
 }
 
@@ -460,7 +464,7 @@ impl Default for ClinicalParams {
             mprotein_pg_per_cell_day: 20.0,
             flc_pg_per_cell_day: 5.0,
             fcrn_saturation: false,
-            lesion_min_sites: 50,
+            lesion_min_sites: 100,
         }
     }
 }
