@@ -57,6 +57,16 @@ fn every_shipped_scenario_runs_shrunken() {
         let summary = run(&s, &opts, &AtomicBool::new(false))
             .unwrap_or_else(|e| panic!("{} failed to run: {e}", path.display()));
         assert_eq!(summary.status, Status::Complete, "{}", path.display());
+        // Every run leaves the pictures a user opens first (issue 7).
+        for f in [
+            "report.html",
+            "plots/clinical.png",
+            "plots/clinical.svg",
+            "plots/populations.png",
+            "snapshots/marrow.gif",
+        ] {
+            assert!(summary.dir.join(f).is_file(), "{}: no {f}", path.display());
+        }
         let ts = std::fs::read_to_string(summary.dir.join("timeseries.csv")).unwrap();
         assert_eq!(
             ts.lines().count(),
