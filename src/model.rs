@@ -143,27 +143,24 @@ impl Model {
             )
         });
         let marrow_sites = geom.len() - initial_bone_sites;
-        if let Some(p) = &bio.stroma {
-            place_random(
-                &mut lattice,
-                &geom,
-                s.seed,
-                1,
-                marrow_sites,
-                p.density,
-                |_| (CellKind::Stroma, CellState::default()),
-            );
-        }
-        if let Some(p) = &bio.immune {
-            place_random(
-                &mut lattice,
-                &geom,
-                s.seed,
-                2,
-                marrow_sites,
-                p.density,
-                |_| (CellKind::Immune, CellState::default()),
-            );
+        // Stroma and immune effectors are scattered uniformly over free marrow, each kind from
+        // its own placement stream (unit 1 and 2).
+        let scattered = [
+            (CellKind::Stroma, 1, bio.stroma.as_ref().map(|p| p.density)),
+            (CellKind::Immune, 2, bio.immune.as_ref().map(|p| p.density)),
+        ];
+        for (kind, unit, density) in scattered {
+            if let Some(density) = density {
+                place_random(
+                    &mut lattice,
+                    &geom,
+                    s.seed,
+                    unit,
+                    marrow_sites,
+                    density,
+                    |_| (kind, CellState::default()),
+                );
+            }
         }
         if let Some(p) = &bio.haematopoiesis {
             let stem_every = if p.stem_fraction > 0.0 {
