@@ -783,8 +783,11 @@ impl Model {
             self.time_d(),
             self.step as f64,
             self.count(CellKind::Myeloma) as f64,
-            self.since_record.births as f64,
-            self.since_record.deaths as f64,
+            self.since_record.births_by[CellKind::Myeloma as usize] as f64,
+            // Every myeloma cell lost since the last row — apoptosis, drug kill and kills by
+            // immune neighbours (an `Edit`) — as divisions minus the net change.
+            (self.since_record.births_by[CellKind::Myeloma as usize] as i64
+                - self.since_record.net[CellKind::Myeloma as usize]) as f64,
             bone as f64,
             100.0 * bone as f64 / self.geom.len() as f64,
             self.count(CellKind::Osteoclast) as f64,

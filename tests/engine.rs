@@ -275,3 +275,30 @@ fn default_scenario_with_bone_and_fields_is_thread_count_independent() {
     }
     assert!(o1.column("dkk1_mean_nM").unwrap().last().unwrap() > &0.0);
 }
+
+/// `mm_births` and `mm_deaths` count myeloma cells only (other families divide and die too):
+/// over every record interval, births − deaths equals the change in `mm_cells`.
+#[test]
+fn myeloma_births_and_deaths_balance_the_myeloma_count() {
+    let set: Vec<String> = [
+        "space.nx=60",
+        "space.ny=60",
+        "run.duration_d=40",
+        "space.tile_sites=16",
+        "output.snapshot_every_d=0",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let s = myelosim::scenario::load_default(&set).unwrap();
+    let (_, o) = run_in_memory(&s, 2);
+    let mm = o.column("mm_cells").unwrap();
+    let born = o.column("mm_births").unwrap();
+    let died = o.column("mm_deaths").unwrap();
+    let mut any = false;
+    for i in 1..mm.len() {
+        assert_eq!(born[i] - died[i], mm[i] - mm[i - 1], "row {i}");
+        any |= died[i] > 0.0;
+    }
+    assert!(any, "no myeloma deaths recorded at all");
+}

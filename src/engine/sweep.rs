@@ -91,6 +91,10 @@ pub struct Tally {
     pub becomes: u64,
     /// Edits of neighbouring sites.
     pub edits: u64,
+    /// Divisions by kind code of the dividing cell.
+    pub births_by: [u64; KIND_SLOTS],
+    /// Deaths by kind code of the dying cell (kills by a neighbour's `Edit` are not deaths).
+    pub deaths_by: [u64; KIND_SLOTS],
     /// Net change in the number of sites holding each kind (indexed by kind code), so callers
     /// keep exact populations without rescanning the lattice.
     pub net: [i64; KIND_SLOTS],
@@ -108,8 +112,10 @@ impl Tally {
         self.moves += o.moves;
         self.becomes += o.becomes;
         self.edits += o.edits;
-        for (a, b) in self.net.iter_mut().zip(&o.net) {
-            *a += b;
+        for k in 0..KIND_SLOTS {
+            self.net[k] += o.net[k];
+            self.births_by[k] += o.births_by[k];
+            self.deaths_by[k] += o.deaths_by[k];
         }
     }
 }
@@ -517,6 +523,7 @@ fn sweep_tile<R: Rule>(
             Action::Die => {
                 lat.set_kind(s, CellKind::Empty as u8, tag);
                 t.deaths += 1;
+                t.deaths_by[kind as usize] += 1;
                 t.net[kind as usize] -= 1;
             }
             Action::Divide {
@@ -532,6 +539,7 @@ fn sweep_tile<R: Rule>(
                 lat.set(s, kind, tag, mother);
                 lat.set(to, kind, tag, daughter);
                 t.births += 1;
+                t.births_by[kind as usize] += 1;
                 t.net[kind as usize] += 1;
             }
             Action::Move { to } => {
