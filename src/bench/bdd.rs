@@ -75,13 +75,30 @@ pub struct BddResult {
 }
 
 /// The BDD rule for one step.
+///
+/// One uniform 32-bit number `u` decides the event: death if `u < death`, else a division
+/// attempt if `u < attempt`, else nothing. The bands have widths d·2³² and (1 − d)·b·2³², so
+/// P(death) = d and P(attempt) = (1 − d)·b — exactly the spec's "dies with probability d;
+/// otherwise with probability b …" (to 2⁻³²), from half a draw.
 struct BddRule {
     death: u64,
-    birth: u64,
+    attempt: u64,
+}
+
+impl BddRule {
+    fn new(death: f64, birth: f64) -> Self {
+        Self {
+            death: threshold32(death),
+            attempt: threshold32(death + (1.0 - death) * birth),
+        }
+    }
 }
 
 impl Rule for BddRule {
     type Payload = ();
+
+    /// The event bits come from the sweep's per-cell draw (see [`Rule::SHARED_DRAW`]).
+    const SHARED_DRAW: bool = true;
 
     #[inline]
     fn acts(&self, kind: u8) -> bool {
@@ -90,11 +107,17 @@ impl Rule for BddRule {
 
     #[inline]
     fn decide(&self, view: &SiteView<'_, ()>, rng: &mut Stream) -> Action<()> {
-        let draw = rng.next_u64();
-        if draw & 0xFFFF_FFFF < self.death {
+        let bits = rng.next_u64() as u32;
+        self.decide_with(view, bits, rng)
+    }
+
+    #[inline]
+    fn decide_with(&self, view: &SiteView<'_, ()>, bits: u32, rng: &mut Stream) -> Action<()> {
+        let u = bits as u64;
+        if u < self.death {
             return Action::Die;
         }
-        if draw >> 32 < self.birth {
+        if u < self.attempt {
             if let Some(to) = view.random_neighbour_of(CellKind::Empty, rng) {
                 return Action::Divide {
                     to,
@@ -194,10 +217,7 @@ impl Bdd {
         } else {
             DEATH_OFF
         };
-        let rule = BddRule {
-            death: threshold32(d),
-            birth: threshold32(BIRTH),
-        };
+        let rule = BddRule::new(d, BIRTH);
         let tally = self
             .sweep
             .run(&mut self.lattice, &self.geom, &rule, self.seed, t);

@@ -71,11 +71,14 @@ impl CellKind {
 /// Stamp value of a cell that has never acted (set-up cells). Step tags are never zero.
 pub const NEVER_ACTED: u8 = 0;
 
-/// The tag written into `stamp` by cells that act or are born in `step`.
+/// The tag the sweep writes into `stamp` on every site it changes in `step` (a birth, a move,
+/// a death, a kind change, an edit of a neighbouring site).
 ///
-/// A cell acts in a step iff its stamp differs from the step's tag. Every live cell is visited
-/// every step, so a stamp is always the previous or the current tag; cycling through 255
-/// non-zero values is therefore unambiguous.
+/// A cell acts in a step iff its stamp differs from the step's tag. When a tile gathers its
+/// cells at the start of its turn it resets every stamp that is not the current tag to
+/// [`NEVER_ACTED`], so between steps a stamp is 0 or the tag of the step that just ended — a
+/// cell that merely acts in place need not write its stamp, and cycling through 255 non-zero
+/// values is unambiguous (consecutive tags differ).
 #[inline]
 pub fn step_tag(step: u64) -> u8 {
     (step % 255) as u8 + 1
@@ -86,7 +89,8 @@ pub fn step_tag(step: u64) -> u8 {
 pub struct Lattice<P> {
     /// Site occupancy as `CellKind as u8`.
     pub kind: Vec<u8>,
-    /// Tag of the step in which the occupant last acted or was born.
+    /// [`step_tag`] of the step in which the site last changed (birth, move, death, kind
+    /// change, edit), or [`NEVER_ACTED`]; see [`step_tag`].
     pub stamp: Vec<u8>,
     /// Model-specific per-cell data; meaningful only where `kind` holds a cell.
     pub payload: Vec<P>,

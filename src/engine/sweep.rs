@@ -132,6 +132,29 @@ pub trait Rule: Sync {
     /// What the cell at `view.site` does this step.
     fn decide(&self, view: &SiteView<'_, Self::Payload>, rng: &mut Stream)
     -> Action<Self::Payload>;
+
+    /// Opt-in to the *shared-draw* sweep: when `true`, the sweep shuffles a tile's cells
+    /// lazily (forward Fisher–Yates, each position settled just before it acts) and splits one
+    /// 64-bit draw per position between the shuffle (high 32 bits) and the rule (low 32 bits,
+    /// handed to [`Rule::decide_with`]). Saves one draw and one pass over the cell list per
+    /// cell. The visiting order is still a uniform random permutation and the rule's bits are
+    /// independent of it, so the dynamics are statistically the same — but the random numbers
+    /// differ from the default scheme, so switching a rule changes its exact trajectories.
+    const SHARED_DRAW: bool = false;
+
+    /// As [`Rule::decide`], with 32 uniform random bits (independent of the visiting order)
+    /// that the rule must use before drawing from `rng`. Called instead of `decide` only when
+    /// [`Rule::SHARED_DRAW`] is `true`; the default ignores the bits.
+    #[inline]
+    fn decide_with(
+        &self,
+        view: &SiteView<'_, Self::Payload>,
+        bits: u32,
+        rng: &mut Stream,
+    ) -> Action<Self::Payload> {
+        let _ = bits;
+        self.decide(view, rng)
+    }
 }
 
 /// Raw access to the lattice arrays, shared by the tasks of one colour pass.
@@ -157,6 +180,7 @@ impl<P: Copy> Shared<P> {
         unsafe { *self.kind.add(i) }
     }
     /// The eight kind bytes from `i` as one little-endian word (caller ensures `i + 8 ≤ len`).
+    #[cfg_attr(target_arch = "x86_64", allow(dead_code))] // the x86_64 gather uses SSE2
     #[inline]
     fn word(&self, i: usize) -> u64 {
         debug_assert!(i + 8 <= self.len);
@@ -184,6 +208,18 @@ impl<P: Copy> Shared<P> {
             *self.stamp.add(i) = stamp;
             *self.payload.add(i) = payload;
         }
+    }
+    #[inline]
+    fn set_stamp(&self, i: usize, stamp: u8) {
+        debug_assert!(i < self.len);
+        // SAFETY: as for `set`.
+        unsafe { *self.stamp.add(i) = stamp }
+    }
+    #[inline]
+    fn set_payload(&self, i: usize, payload: P) {
+        debug_assert!(i < self.len);
+        // SAFETY: as for `set`.
+        unsafe { *self.payload.add(i) = payload }
     }
     #[inline]
     fn set_kind(&self, i: usize, kind: u8, stamp: u8) {
@@ -264,11 +300,7 @@ impl<P: Copy> SiteView<'_, P> {
             if m == 0 {
                 return None;
             }
-            let mut pick = if m == 1 {
-                0
-            } else {
-                rng::below(rng.next_u64(), m)
-            };
+            let mut pick = if m == 1 { 0 } else { draw_below(rng, m) };
             while pick > 0 {
                 mask &= mask - 1;
                 pick -= 1;
@@ -276,21 +308,7 @@ impl<P: Copy> SiteView<'_, P> {
             let k = mask.trailing_zeros() as usize;
             return Some((self.site as isize + self.deltas[k]) as usize);
         }
-        let mut hood = [0usize; 26];
-        let n = self
-            .geom
-            .neighbours(self.site, self.geom.coords(self.site), &mut hood);
-        let mut hits = [0usize; 26];
-        let mut m = 0;
-        for &j in &hood[..n] {
-            hits[m] = j;
-            m += (self.shared.kind(j) == want) as usize;
-        }
-        match m {
-            0 => None,
-            1 => Some(hits[0]),
-            _ => Some(hits[rng::below(rng.next_u64(), m as u32) as usize]),
-        }
+        random_neighbour_on_edge(self.shared, self.geom, self.site, want, rng)
     }
 
     /// Bit k is set where the k-th interior neighbour holds kind code `want`.
@@ -326,7 +344,10 @@ pub struct Sweep {
 
 struct TileWork {
     tile: Tile,
+    /// Sites due to act (bit 31: on the lattice edge), in visiting order after the shuffle.
     cells: Vec<u32>,
+    /// Shared-draw sweeps only: the rule's 32 random bits for each position of `cells`.
+    bits: Vec<u32>,
     tally: Tally,
 }
 
@@ -340,6 +361,7 @@ impl Sweep {
                 .map(|&id| TileWork {
                     tile: tiling.tiles[id].clone(),
                     cells: Vec::new(),
+                    bits: Vec::new(),
                     tally: Tally::default(),
                 })
                 .collect();
@@ -370,6 +392,13 @@ impl Sweep {
         for (k, a) in acts.iter_mut().enumerate() {
             *a = rule.acts(k as u8);
         }
+        // With a single acting kind the gather can test "kind == k" sixteen sites at a time
+        // instead of looking up every occupied site in `acts`.
+        let mut acting = (1..256).filter(|&k| acts[k]);
+        let sole = match (acting.next(), acting.next()) {
+            (Some(k), None) => Some(k as u8),
+            _ => None,
+        };
         let tag = step_tag(step);
         let shared = Shared {
             kind: lattice.kind.as_mut_ptr(),
@@ -388,7 +417,7 @@ impl Sweep {
             let shared = &shared;
             self.work[c].par_iter_mut().for_each(|w| {
                 w.tally = Tally::default();
-                sweep_tile(w, shared, geom, rule, &acts, seed, step, tag);
+                sweep_tile(w, shared, geom, rule, &acts, sole, seed, step, tag);
             });
             for w in &self.work[c] {
                 total.add(&w.tally);
@@ -396,6 +425,65 @@ impl Sweep {
         }
         total
     }
+}
+
+/// [`SiteView::random_neighbour_of`] for a site on the lattice edge (coordinate-checked).
+/// Kept out of line, with plain arguments: it is rare, and inlined (or taking the view by
+/// reference) it would crowd the sweep loop's registers.
+#[cold]
+#[inline(never)]
+fn random_neighbour_on_edge<P: Copy>(
+    lat: &Shared<P>,
+    geom: &Geometry,
+    site: usize,
+    want: u8,
+    rng: &mut Stream,
+) -> Option<usize> {
+    let mut hood = [0usize; 26];
+    let n = geom.neighbours(site, geom.coords(site), &mut hood);
+    let mut hits = [0usize; 26];
+    let mut m = 0;
+    for &j in &hood[..n] {
+        hits[m] = j;
+        m += (lat.kind(j) == want) as usize;
+    }
+    match m {
+        0 => None,
+        1 => Some(hits[0]),
+        _ => Some(hits[rng::below(rng.next_u64(), m as u32) as usize]),
+    }
+}
+
+/// Forward Fisher–Yates shuffle of `cells` with one 64-bit draw per position k: its high 32
+/// bits pick the entry settled at k (uniform in k..n, Lemire's multiply-shift; bias below
+/// n/2³²), its low 32 bits are stored in `bits[k]` for the rule of the cell that acts k-th.
+/// The two halves are independent, so the rule's bits are independent of the order.
+/// Out of line so its loop gets a clean register allocation.
+#[inline(never)]
+fn shuffle_sharing_draws(cells: &mut [u32], bits: &mut [u32], rng: &mut Stream) {
+    let n = cells.len();
+    assert_eq!(bits.len(), n);
+    let mut g = rng.clone();
+    for k in 0..n {
+        let r = g.next_u64();
+        let j = k + (((r >> 32) * (n - k) as u64) >> 32) as usize;
+        debug_assert!(j < n);
+        // SAFETY: k < n and j = k + ⌊hi32·(n−k)/2³²⌋ < n; `cells` and `bits` have length n.
+        unsafe {
+            let e = *cells.get_unchecked(j);
+            *cells.get_unchecked_mut(j) = *cells.get_unchecked(k);
+            *cells.get_unchecked_mut(k) = e;
+            *bits.get_unchecked_mut(k) = r as u32;
+        }
+    }
+    *rng = g;
+}
+
+/// A uniform integer in `0..m` from the next draw of `rng`. Out of line so the generator's
+/// state need not stay in registers across the sweep loop.
+#[inline(never)]
+fn draw_below(rng: &mut Stream, m: u32) -> u32 {
+    rng::below(rng.next_u64(), m)
 }
 
 /// Marks a gathered cell on the lattice edge (site indices stay below 2³¹: validation caps
@@ -413,10 +501,136 @@ fn edit<P: Copy>(lat: &Shared<P>, t: &mut Tally, at: usize, kind: CellKind, tag:
 
 /// Bit 7 of each byte of the result is set where that byte of `w` is non-zero (exact: no
 /// carries between bytes; Mycroft's zero-byte trick inverted).
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))] // the x86_64 gather uses SSE2
 #[inline]
 fn nonzero_bytes(w: u64) -> u64 {
     const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
     (((w & LOW7) + LOW7) | w) & !LOW7
+}
+
+/// Bit b (b < 16) is set where site `i + b` holds a cell that may act this step: its kind is
+/// `sole` (or, when `SOLE` is false, any non-empty kind) and its stamp differs from `tag`.
+/// The caller ensures `i + 16 ≤ len`.
+#[inline(always)]
+fn candidates16<const SOLE: bool, P: Copy>(lat: &Shared<P>, i: usize, sole: u8, tag: u8) -> u32 {
+    debug_assert!(i + 16 <= lat.len);
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        // SAFETY: SSE2 is part of the x86_64 baseline; both 16-byte loads are in bounds (see
+        // above) and unaligned loads are allowed.
+        unsafe {
+            let k = _mm_loadu_si128(lat.kind.add(i) as *const __m128i);
+            let occ = if SOLE {
+                _mm_movemask_epi8(_mm_cmpeq_epi8(k, _mm_set1_epi8(sole as i8))) as u32
+            } else {
+                !(_mm_movemask_epi8(_mm_cmpeq_epi8(k, _mm_setzero_si128())) as u32) & 0xFFFF
+            };
+            if occ == 0 {
+                return 0;
+            }
+            let st = _mm_loadu_si128(lat.stamp.add(i) as *const __m128i);
+            let is_tag = _mm_cmpeq_epi8(st, _mm_set1_epi8(tag as i8));
+            // Reset stale stamps (see `lattice::step_tag`): only this step's tag survives.
+            _mm_storeu_si128(lat.stamp.add(i) as *mut __m128i, _mm_and_si128(st, is_tag));
+            occ & !(_mm_movemask_epi8(is_tag) as u32)
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let half = |j: usize| -> u32 {
+            let k = lat.word(j);
+            let occ = if SOLE {
+                !nonzero_bytes(k ^ (sole as u64 * 0x0101_0101_0101_0101))
+            } else {
+                nonzero_bytes(k)
+            };
+            let p = lat.stamp.wrapping_add(j) as *mut u64;
+            // SAFETY: as for `word`, on the stamp array.
+            let st = u64::from_le(unsafe { p.read_unaligned() });
+            let stale = nonzero_bytes(st ^ (tag as u64 * 0x0101_0101_0101_0101));
+            // Reset stale stamps (see `lattice::step_tag`): only this step's tag survives.
+            let keep = !((stale >> 7) * 0xFF);
+            // SAFETY: as above; this task owns these sites.
+            unsafe { p.write_unaligned((st & keep).to_le()) };
+            let due = occ & stale;
+            // Gather bit 7 of each byte into the low 8 bits.
+            (((due >> 7) & 0x0101_0101_0101_0101).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32
+        };
+        half(i) | half(i + 8) << 8
+    }
+}
+
+/// Collects into `cells` the sites of `tile` whose cell is due to act (kind acts, stamp is
+/// not `tag`), in index order, and returns how many there are. Sixteen sites are tested at
+/// a time ([`candidates16`]) so empty stretches cost a few instructions; with `SOLE` the
+/// single acting kind is `sole` and no per-cell lookup is needed.
+///
+/// Cells on the lattice edge are tagged with [`EDGE_BIT`] so only they take the slow,
+/// coordinate-checked neighbour path; everything else uses index deltas.
+fn gather<const SOLE: bool, P: Copy>(
+    tile: &Tile,
+    cells: &mut Vec<u32>,
+    lat: &Shared<P>,
+    geom: &Geometry,
+    acts: &[bool; 256],
+    sole: u8,
+    tag: u8,
+) -> usize {
+    // A buffer sized for the whole tile makes the append branch-free.
+    cells.resize(tile.len(), 0);
+    let out = cells.as_mut_ptr();
+    let mut n = 0usize;
+    let row_len = tile.hi[0] - tile.lo[0];
+    let [nx, ny, nz] = geom.dims;
+    for z in tile.lo[2]..tile.hi[2] {
+        for y in tile.lo[1]..tile.hi[1] {
+            let start = geom.index(tile.lo[0], y, z);
+            // Whole rows on an edge get the tag as they are gathered; the end sites of other
+            // rows are patched below (they are the first and last entries a row can append).
+            let row_edge =
+                !tile.interior && (y == 0 || y + 1 == ny || (nz > 1 && (z == 0 || z + 1 == nz)));
+            let flag = (row_edge as u32) << 31;
+            let row_first = n;
+            let mut x = 0;
+            while x + 16 <= row_len {
+                let mut due = candidates16::<SOLE, P>(lat, start + x, sole, tag);
+                while due != 0 {
+                    let i = start + x + due.trailing_zeros() as usize;
+                    // SAFETY: every site is appended at most once, so n < tile.len() = len.
+                    unsafe { *out.add(n) = i as u32 | flag };
+                    n += if SOLE {
+                        1
+                    } else {
+                        acts[lat.kind(i) as usize] as usize
+                    };
+                    due &= due - 1;
+                }
+                x += 16;
+            }
+            for i in start + x..start + row_len {
+                let k = lat.kind(i);
+                let stale = lat.stamp(i) != tag;
+                if stale {
+                    lat.set_stamp(i, 0);
+                }
+                let due = if SOLE { k == sole } else { acts[k as usize] } & stale;
+                // SAFETY: as above.
+                unsafe { *out.add(n) = i as u32 | flag };
+                n += due as usize;
+            }
+            if n > row_first && !tile.interior {
+                if tile.lo[0] == 0 && cells[row_first] & !EDGE_BIT == start as u32 {
+                    cells[row_first] |= EDGE_BIT;
+                }
+                let last = (start + row_len - 1) as u32;
+                if tile.hi[0] == nx && cells[n - 1] & !EDGE_BIT == last {
+                    cells[n - 1] |= EDGE_BIT;
+                }
+            }
+        }
+    }
+    n
 }
 
 /// Visits the tile's cells in shuffled order, deciding and applying each action.
@@ -427,153 +641,151 @@ fn sweep_tile<R: Rule>(
     geom: &Geometry,
     rule: &R,
     acts: &[bool; 256],
+    sole: Option<u8>,
     seed: u64,
     step: u64,
     tag: u8,
 ) {
     let tile = &w.tile;
-    // Gather the cells due to act: sites whose kind acts and whose stamp is not this step's.
-    // Branch-free append into a buffer sized for the whole tile; eight empty sites at a time
-    // are skipped with one word test (marrow outside a colony is mostly empty).
-    w.cells.resize(tile.len(), 0);
-    let mut n = 0usize;
-    let row_len = tile.hi[0] - tile.lo[0];
-    let [nx, ny, nz] = geom.dims;
-    for z in tile.lo[2]..tile.hi[2] {
-        for y in tile.lo[1]..tile.hi[1] {
-            let start = geom.index(tile.lo[0], y, z);
-            // Cells on the lattice edge are tagged (bit 31) so only they take the slow,
-            // coordinate-checked neighbour path; everything else uses index deltas. Whole rows
-            // on an edge get the tag as they are gathered; the end sites of other rows are
-            // patched below (they are the first and last entries a row can append).
-            let row_edge =
-                !tile.interior && (y == 0 || y + 1 == ny || (nz > 1 && (z == 0 || z + 1 == nz)));
-            let flag = (row_edge as u32) << 31;
-            let row_first = n;
-            let mut x = 0;
-            // Whole words of eight sites: visit only the non-empty bytes.
-            while x + 8 <= row_len {
-                let mut occupied = nonzero_bytes(lat.word(start + x));
-                while occupied != 0 {
-                    let i = start + x + (occupied.trailing_zeros() / 8) as usize;
-                    let due = acts[lat.kind(i) as usize] & (lat.stamp(i) != tag);
-                    w.cells[n] = i as u32 | flag;
-                    n += due as usize;
-                    occupied &= occupied - 1;
-                }
-                x += 8;
-            }
-            for i in start + x..start + row_len {
-                let due = acts[lat.kind(i) as usize] & (lat.stamp(i) != tag);
-                w.cells[n] = i as u32 | flag;
-                n += due as usize;
-            }
-            if n > row_first && !tile.interior {
-                if tile.lo[0] == 0 && w.cells[row_first] & !EDGE_BIT == start as u32 {
-                    w.cells[row_first] |= EDGE_BIT;
-                }
-                let last = (start + row_len - 1) as u32;
-                if tile.hi[0] == nx && w.cells[n - 1] & !EDGE_BIT == last {
-                    w.cells[n - 1] |= EDGE_BIT;
-                }
-            }
-        }
-    }
+    let n = match sole {
+        Some(k) => gather::<true, _>(tile, &mut w.cells, lat, geom, acts, k, tag),
+        None => gather::<false, _>(tile, &mut w.cells, lat, geom, acts, 0, tag),
+    };
     if n == 0 {
         return;
     }
     let mut rng = rng::stream(seed, Purpose::CellSweep, step, tile.id as u64);
-    // Fisher–Yates, two 32-bit choices per 64-bit draw (Lemire multiply-shift on each half).
-    let cells = &mut w.cells[..n];
-    let mut i = n - 1;
-    while i >= 2 {
-        let r = rng.next_u64();
-        let j = ((r & 0xFFFF_FFFF) * (i as u64 + 1)) >> 32;
-        cells.swap(i, j as usize);
-        let j = ((r >> 32) * i as u64) >> 32;
-        cells.swap(i - 1, j as usize);
-        i -= 2;
-    }
-    if i == 1 {
-        let j = rng::below(rng.next_u64(), 2);
-        cells.swap(1, j as usize);
-    }
     let deltas = geom.deltas();
     // Counters live in locals: writes through the lattice pointers could alias a `&mut Tally`
     // and force a store per cell.
     let mut t = Tally::default();
-    for &entry in &w.cells[..n] {
-        let s = (entry & !EDGE_BIT) as usize;
-        let kind = lat.kind(s);
-        if !acts[kind as usize] || lat.stamp(s) == tag {
-            continue; // died, moved or was replaced earlier in this sweep
+    let cells = &mut w.cells[..n];
+    if R::SHARED_DRAW {
+        // One draw per position: the shuffle takes the high half, the rule the low half.
+        // Shuffling first and acting in a second pass keeps the generator's 256-bit state
+        // out of the hot loop's registers (the rule's rare further draws, e.g. which empty
+        // neighbour, continue the same stream).
+        w.bits.resize(n, 0);
+        let bits = &mut w.bits[..n];
+        shuffle_sharing_draws(cells, bits, &mut rng);
+        let mut acted = 0u64;
+        for (&entry, &b) in cells.iter().zip(bits.iter()) {
+            let s = (entry & !EDGE_BIT) as usize;
+            let kind = lat.kind(s);
+            if !acts[kind as usize] || lat.stamp(s) == tag {
+                continue; // died, moved or was replaced earlier in this sweep
+            }
+            let view = SiteView {
+                shared: lat,
+                geom,
+                site: s,
+                kind,
+                interior: entry & EDGE_BIT == 0,
+                deltas,
+            };
+            acted += 1;
+            let action = rule.decide_with(&view, b, &mut rng);
+            apply(lat, &mut t, s, kind, action, tag);
         }
-        let view = SiteView {
-            shared: lat,
-            geom,
-            site: s,
-            kind,
-            interior: entry & EDGE_BIT == 0,
-            deltas,
-        };
-        t.acted += 1;
-        match rule.decide(&view, &mut rng) {
-            Action::Stay => lat.set_kind(s, kind, tag),
-            Action::Update(p) => lat.set(s, kind, tag, p),
-            Action::Die => {
-                lat.set_kind(s, CellKind::Empty as u8, tag);
-                t.deaths += 1;
-                t.deaths_by[kind as usize] += 1;
-                t.net[kind as usize] -= 1;
+        t.acted = acted;
+    } else {
+        // Fisher–Yates, two 32-bit choices per 64-bit draw (Lemire multiply-shift on each
+        // half), then one pass acting in the shuffled order.
+        let mut i = n - 1;
+        while i >= 2 {
+            let r = rng.next_u64();
+            let j = ((r & 0xFFFF_FFFF) * (i as u64 + 1)) >> 32;
+            cells.swap(i, j as usize);
+            let j = ((r >> 32) * i as u64) >> 32;
+            cells.swap(i - 1, j as usize);
+            i -= 2;
+        }
+        if i == 1 {
+            let j = rng::below(rng.next_u64(), 2);
+            cells.swap(1, j as usize);
+        }
+        for &entry in cells.iter() {
+            let s = (entry & !EDGE_BIT) as usize;
+            let kind = lat.kind(s);
+            if !acts[kind as usize] || lat.stamp(s) == tag {
+                continue; // died, moved or was replaced earlier in this sweep
             }
-            Action::Divide {
-                to,
-                mother,
-                daughter,
-            } => {
-                debug_assert_eq!(
-                    lat.kind(to),
-                    CellKind::Empty as u8,
-                    "division into an occupied site"
-                );
-                lat.set(s, kind, tag, mother);
-                lat.set(to, kind, tag, daughter);
-                t.births += 1;
-                t.births_by[kind as usize] += 1;
-                t.net[kind as usize] += 1;
-            }
-            Action::Move { to } => {
-                debug_assert_eq!(
-                    lat.kind(to),
-                    CellKind::Empty as u8,
-                    "move into an occupied site"
-                );
-                let p = lat.payload(s);
-                lat.set_kind(s, CellKind::Empty as u8, tag);
-                lat.set(to, kind, tag, p);
-                t.moves += 1;
-            }
-            Action::Become { kind: k, payload } => {
-                lat.set(s, k as u8, tag, payload);
-                t.becomes += 1;
-                t.net[kind as usize] -= 1;
-                t.net[k as usize] += 1;
-            }
-            Action::Edit { at, kind: k } => {
-                lat.set_kind(s, kind, tag);
-                edit(lat, &mut t, at, k, tag);
-            }
-            Action::EditAndUpdate {
-                at,
-                kind: k,
-                payload,
-            } => {
-                lat.set(s, kind, tag, payload);
-                edit(lat, &mut t, at, k, tag);
-            }
+            let view = SiteView {
+                shared: lat,
+                geom,
+                site: s,
+                kind,
+                interior: entry & EDGE_BIT == 0,
+                deltas,
+            };
+            t.acted += 1;
+            let action = rule.decide(&view, &mut rng);
+            apply(lat, &mut t, s, kind, action, tag);
         }
     }
     w.tally = t;
+}
+
+/// Applies the action of the cell of `kind` at site `s` at once, stamping every site it
+/// writes with `tag` and counting it in `t`.
+#[inline(always)]
+fn apply<P: Copy>(lat: &Shared<P>, t: &mut Tally, s: usize, kind: u8, action: Action<P>, tag: u8) {
+    match action {
+        // A cell that keeps its site and kind writes no stamp: it was gathered once, so it
+        // cannot act again this step, and the gather resets stale stamps (`step_tag`).
+        Action::Stay => {}
+        Action::Update(p) => lat.set_payload(s, p),
+        Action::Die => {
+            lat.set_kind(s, CellKind::Empty as u8, tag);
+            t.deaths += 1;
+            t.deaths_by[kind as usize] += 1;
+            t.net[kind as usize] -= 1;
+        }
+        Action::Divide {
+            to,
+            mother,
+            daughter,
+        } => {
+            debug_assert_eq!(
+                lat.kind(to),
+                CellKind::Empty as u8,
+                "division into an occupied site"
+            );
+            lat.set_payload(s, mother);
+            lat.set(to, kind, tag, daughter);
+            t.births += 1;
+            t.births_by[kind as usize] += 1;
+            t.net[kind as usize] += 1;
+        }
+        Action::Move { to } => {
+            debug_assert_eq!(
+                lat.kind(to),
+                CellKind::Empty as u8,
+                "move into an occupied site"
+            );
+            let p = lat.payload(s);
+            lat.set_kind(s, CellKind::Empty as u8, tag);
+            lat.set(to, kind, tag, p);
+            t.moves += 1;
+        }
+        Action::Become { kind: k, payload } => {
+            lat.set(s, k as u8, tag, payload);
+            t.becomes += 1;
+            t.net[kind as usize] -= 1;
+            t.net[k as usize] += 1;
+        }
+        Action::Edit { at, kind: k } => {
+            edit(lat, t, at, k, tag);
+        }
+        Action::EditAndUpdate {
+            at,
+            kind: k,
+            payload,
+        } => {
+            lat.set_payload(s, payload);
+            edit(lat, t, at, k, tag);
+        }
+    }
 }
 
 #[cfg(test)]
