@@ -39,6 +39,7 @@ struct Key {
     bone_factor: f64,
     substeps: u32,
     solver: Solver,
+    periodic: bool,
 }
 
 /// Solver-specific scratch.
@@ -65,6 +66,8 @@ pub struct Field {
     /// Relative face conductance between each site and its +axis neighbour (wrapping; zero
     /// across a closed edge). Empty for an axis of length 1.
     faces: [Vec<f64>; 3],
+    /// The face conductances before the last rebuild (to refactor only changed lines).
+    old_faces: [Vec<f64>; 3],
     key: Option<Key>,
     substeps: u32,
     scratch: Scratch,
@@ -89,6 +92,7 @@ impl Field {
             dims,
             periodic: geom.boundary == Boundary::Periodic,
             bone: vec![0; n],
+            old_faces: faces.clone(),
             faces,
             key: None,
             substeps: params.substeps.max(1),
@@ -172,14 +176,15 @@ impl Field {
                     );
                     std::mem::swap(&mut self.conc, next);
                 }
+                self.source.fill(0.0);
             }
             Scratch::Implicit(f) => {
-                for _ in 0..n_sub {
-                    f.substep(self.dims, &mut self.conc, &self.source, sub);
+                // The last sub-step zeroes the sources as it reads them.
+                for i in 0..n_sub {
+                    f.substep(self.dims, &mut self.conc, &mut self.source, sub, i + 1 == n_sub);
                 }
             }
         }
-        self.source.fill(0.0);
     }
 
     /// Rebuilds face conductances and factorisations if anything they depend on changed.
@@ -202,14 +207,17 @@ impl Field {
             bone_factor: p.bone_diffusion_factor,
             substeps,
             solver: p.solver,
+            periodic: self.periodic,
         };
         let bone_code = CellKind::Bone as u8;
-        if self.key == Some(key) && !bone_changed(kind, &self.bone, bone_code) {
+        let same_key = self.key == Some(key);
+        if same_key && !bone_changed(kind, &self.bone, bone_code) {
             return;
         }
         for (b, &k) in self.bone.iter_mut().zip(kind) {
             *b = (k == bone_code) as u8;
         }
+        std::mem::swap(&mut self.faces, &mut self.old_faces);
         build_faces(
             self.dims,
             self.periodic,
@@ -227,7 +235,10 @@ impl Field {
         if let Scratch::Implicit(f) = &mut self.scratch {
             let sub = dt_h / substeps as f64;
             let r = p.diffusion_um2_per_h * sub / (geom.site_um * geom.site_um);
-            f.factor(self.dims, self.periodic, &self.faces, r, p.decay_per_h * sub);
+            // Same key and solver: only the bone layout moved, so only lines whose faces
+            // changed need refactoring.
+            let old = (same_key && solver_matches).then_some(&self.old_faces);
+            f.factor(self.dims, self.periodic, &self.faces, old, r, p.decay_per_h * sub);
         }
         self.substeps = substeps;
         self.key = Some(key);

@@ -115,6 +115,8 @@ pub struct Factors {
     fac: Vec<f64>,
     /// 1/(1 + kΔt) for a lattice of a single site (no axis to fold the decay into), else 1.
     lone_decay: f64,
+    /// Scratch for factoring one line (kept so refactoring does not allocate).
+    line: LineScratch,
 }
 
 /// Number of x-row groups of a lattice.
@@ -149,17 +151,24 @@ impl Factors {
             },
             fac: vec![0.0; (dims[0] * dims[1]).max(dims[0] * dims[2])],
             lone_decay: 1.0,
+            line: LineScratch::default(),
         }
     }
 
     /// Factors the operators `I − r'·L_a` with `r' = r/(1 + kΔt)`, for diffusion number
     /// `r = D·Δt/Δx²` and decay per sub-step `kdt = k·Δt`, folding `1/(1 + kΔt)` into the
     /// first axis of length > 1.
+    ///
+    /// With `old = Some(faces_before)` (same `r`, `kdt` and boundary as the last call), only
+    /// lines with a changed face are refactored: remodeling moves a few bone sites per step,
+    /// which touches a few rows and columns. Each line's factors depend only on its own
+    /// faces, so the result is the same as a full refactor.
     pub fn factor(
         &mut self,
         dims: [usize; 3],
         periodic: bool,
         faces: &[Vec<f64>; 3],
+        old: Option<&[Vec<f64>; 3]>,
         r: f64,
         kdt: f64,
     ) {
@@ -168,7 +177,7 @@ impl Factors {
         let inv1k = 1.0 / (1.0 + kdt);
         let first = (0..3).find(|&a| dims[a] > 1);
         self.lone_decay = if first.is_none() { inv1k } else { 1.0 };
-        let mut line = LineScratch::default();
+        let line = &mut self.line;
         for a in 0..3 {
             let n = dims[a];
             if n == 1 {
@@ -192,6 +201,12 @@ impl Factors {
                     _ => id,
                 };
                 let g = &faces[a];
+                if let Some(old) = old {
+                    let o = &old[a];
+                    if (0..n).all(|j| g[base + j * strides[a]] == o[base + j * strides[a]]) {
+                        continue;
+                    }
+                }
                 line.load(n, |j| g[base + j * strides[a]], periodic, r * inv1k);
                 line.factor(ax.cyclic);
                 for j in 0..n {
@@ -216,8 +231,16 @@ impl Factors {
     }
 
     /// One sub-step of length `sub` [h], in place on `c`, with source rates `s` [nM/h] (the
-    /// decay was fixed by [`Factors::factor`]).
-    pub fn substep(&mut self, dims: [usize; 3], c: &mut [f64], s: &[f64], sub: f64) {
+    /// decay was fixed by [`Factors::factor`]). With `consume` (the last sub-step) the
+    /// sources are zeroed as they are read.
+    pub fn substep(
+        &mut self,
+        dims: [usize; 3],
+        c: &mut [f64],
+        s: &mut [f64],
+        sub: f64,
+        consume: bool,
+    ) {
         let [nx, ny, nz] = dims;
         let avx2 = use_avx2();
         if nx > 1 {
@@ -226,7 +249,7 @@ impl Factors {
             self.block
                 .par_chunks_mut(chunk)
                 .zip(c.par_chunks_mut(chunk))
-                .zip(s.par_chunks(chunk))
+                .zip(s.par_chunks_mut(chunk))
                 .enumerate()
                 .for_each(|(g, ((t, cg), sg))| {
                     let lines = g * W..(g + 1) * W;
@@ -245,15 +268,18 @@ impl Factors {
                     #[cfg(target_arch = "x86_64")]
                     if avx2 {
                         // SAFETY: AVX2 support was detected at run time.
-                        unsafe { x_group_avx2(t, cg, sg, &co, nx, sub) };
+                        unsafe { x_group_avx2(t, cg, sg, &co, nx, sub, consume) };
                         return;
                     }
-                    x_group(t, cg, sg, &co, nx, sub);
+                    x_group::<false>(t, cg, sg, &co, nx, sub, consume);
                 });
         } else {
             let e = self.lone_decay;
-            for (cv, &sv) in c.iter_mut().zip(s) {
-                *cv = (*cv + sub * sv) * e;
+            for (cv, sv) in c.iter_mut().zip(s) {
+                *cv = (*cv + sub * *sv) * e;
+                if consume {
+                    *sv = 0.0;
+                }
             }
         }
         let plane = nx * ny;
@@ -304,13 +330,25 @@ fn lanes_ref(t: &[f64], j: usize) -> &[f64; W] {
 /// Solves the x-lines of one row group: `c` holds up to `W` rows of length `nx` (the last
 /// group may be short), `s` their sources, `t` the group's transposed scratch.
 #[inline(always)]
-fn x_group(t: &mut [f64], c: &mut [f64], s: &[f64], co: &XGroup, nx: usize, sub: f64) {
+fn x_group<const AVX2: bool>(
+    t: &mut [f64],
+    c: &mut [f64],
+    s: &mut [f64],
+    co: &XGroup,
+    nx: usize,
+    sub: f64,
+    consume: bool,
+) {
     let cnt = c.len() / nx;
-    // Transpose in, adding the sources: t[j][l] = c + Δt·s of row l.
+    // Transpose in, adding the sources: t[j][l] = c + Δt·s of row l. On the last sub-step
+    // the sources are zeroed here, while in cache, instead of in a separate pass.
     for l in 0..cnt {
-        let (cr, sr) = (&c[l * nx..(l + 1) * nx], &s[l * nx..(l + 1) * nx]);
+        let (cr, sr) = (&c[l * nx..(l + 1) * nx], &mut s[l * nx..(l + 1) * nx]);
         for j in 0..nx {
             t[j * W + l] = cr[j] + sub * sr[j];
+        }
+        if consume {
+            sr.fill(0.0);
         }
     }
     if cnt < W {
@@ -318,34 +356,24 @@ fn x_group(t: &mut [f64], c: &mut [f64], s: &[f64], co: &XGroup, nx: usize, sub:
             lanes(t, j)[cnt..].fill(0.0);
         }
     }
-    // Forward: row_j = row_j·m_j − am_j·row_{j−1}, lanes innermost.
-    let mut prev = [0.0f64; W];
-    for j in 0..nx {
-        let (tj, mj, amj) = (lanes(t, j), lanes_ref(co.m, j), lanes_ref(co.am, j));
-        for l in 0..W {
-            prev[l] = tj[l] * mj[l] - amj[l] * prev[l];
-            tj[l] = prev[l];
-        }
+    #[cfg(target_arch = "x86_64")]
+    if AVX2 {
+        // SAFETY: only instantiated with AVX2 = true from `x_group_avx2`, itself only called
+        // after AVX2 was detected.
+        unsafe { x_sweeps_avx2(t, co.m, co.am, co.cp) };
+    } else {
+        x_sweeps(t, co.m, co.am, co.cp);
     }
-    // Back: row_j −= cp_j·row_{j+1}; `prev` holds the last row.
-    for j in (0..nx - 1).rev() {
-        let (tj, cpj) = (lanes(t, j), lanes_ref(co.cp, j));
-        for l in 0..W {
-            prev[l] = tj[l] - cpj[l] * prev[l];
-            tj[l] = prev[l];
-        }
-    }
+    #[cfg(not(target_arch = "x86_64"))]
+    x_sweeps(t, co.m, co.am, co.cp);
     if let Some((z, bg, inv)) = co.cyclic {
         let (t0, tn) = (*lanes_ref(t, 0), *lanes_ref(t, nx - 1));
         let mut fac = [0.0f64; W];
         for l in 0..W {
             fac[l] = (t0[l] + bg[l] * tn[l]) * inv[l];
         }
-        for j in 0..nx {
-            let (tj, zj) = (lanes(t, j), lanes_ref(z, j));
-            for l in 0..W {
-                tj[l] -= fac[l] * zj[l];
-            }
+        for (tj, zj) in t.chunks_exact_mut(W).zip(z.chunks_exact(W)) {
+            lin_sub(tj, &fac, zj);
         }
     }
     // Transpose out.
@@ -357,11 +385,124 @@ fn x_group(t: &mut [f64], c: &mut [f64], s: &[f64], co: &XGroup, nx: usize, sub:
     }
 }
 
+/// The Thomas sweeps of a transposed group, lanes innermost. The coefficients are separate
+/// slice arguments (not fields of a struct) so the compiler knows they do not alias `t` and
+/// vectorises the lane loops.
+#[inline(always)]
+fn x_sweeps(t: &mut [f64], m: &[f64], am: &[f64], cp: &[f64]) {
+    // Forward: row_j = row_j·m_j − am_j·row_{j−1} (same kernels as the y and z solves).
+    let n = t.len() / W;
+    for (v, m) in lanes(t, 0).iter_mut().zip(lanes_ref(m, 0)) {
+        *v *= m;
+    }
+    for j in 1..n {
+        let (done, rest) = t.split_at_mut(j * W);
+        let r = j * W..(j + 1) * W;
+        lin_forward(
+            &mut rest[..W],
+            &done[(j - 1) * W..],
+            &m[r.clone()],
+            &am[r],
+        );
+    }
+    // Back: row_j −= cp_j·row_{j+1}.
+    for j in (0..n - 1).rev() {
+        let (head, tail) = t.split_at_mut((j + 1) * W);
+        lin_back(&mut head[j * W..], &tail[..W], &cp[j * W..(j + 1) * W]);
+    }
+}
+
+/// [`x_sweeps`] written with AVX2 intrinsics: the eight lanes of a group are two 256-bit
+/// registers, and the running row stays in registers between positions. Each lane does
+/// exactly the IEEE operations of the portable code in the same order (`cur·m − am·prev`,
+/// `cur − cp·next`; no fused multiply-add), so the bits are the same.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn x_sweeps_avx2(t: &mut [f64], m: &[f64], am: &[f64], cp: &[f64]) {
+    use std::arch::x86_64::{_mm256_loadu_pd, _mm256_mul_pd, _mm256_storeu_pd, _mm256_sub_pd};
+    const { assert!(W == 8) };
+    let n = t.len() / W;
+    assert!(n >= 1 && m.len() >= n * W && am.len() >= n * W && cp.len() >= n * W);
+    let (tp, mp, ap, cq) = (t.as_mut_ptr(), m.as_ptr(), am.as_ptr(), cp.as_ptr());
+    // SAFETY: every offset below is < n·W, within all four slices (asserted above).
+    unsafe {
+        let mut p0 = _mm256_mul_pd(_mm256_loadu_pd(tp), _mm256_loadu_pd(mp));
+        let mut p1 = _mm256_mul_pd(_mm256_loadu_pd(tp.add(4)), _mm256_loadu_pd(mp.add(4)));
+        _mm256_storeu_pd(tp, p0);
+        _mm256_storeu_pd(tp.add(4), p1);
+        for j in 1..n {
+            let (o, q) = (j * W, j * W + 4);
+            p0 = _mm256_sub_pd(
+                _mm256_mul_pd(_mm256_loadu_pd(tp.add(o)), _mm256_loadu_pd(mp.add(o))),
+                _mm256_mul_pd(_mm256_loadu_pd(ap.add(o)), p0),
+            );
+            p1 = _mm256_sub_pd(
+                _mm256_mul_pd(_mm256_loadu_pd(tp.add(q)), _mm256_loadu_pd(mp.add(q))),
+                _mm256_mul_pd(_mm256_loadu_pd(ap.add(q)), p1),
+            );
+            _mm256_storeu_pd(tp.add(o), p0);
+            _mm256_storeu_pd(tp.add(q), p1);
+        }
+        // p0, p1 hold the last position.
+        for j in (0..n - 1).rev() {
+            let (o, q) = (j * W, j * W + 4);
+            p0 = _mm256_sub_pd(
+                _mm256_loadu_pd(tp.add(o)),
+                _mm256_mul_pd(_mm256_loadu_pd(cq.add(o)), p0),
+            );
+            p1 = _mm256_sub_pd(
+                _mm256_loadu_pd(tp.add(q)),
+                _mm256_mul_pd(_mm256_loadu_pd(cq.add(q)), p1),
+            );
+            _mm256_storeu_pd(tp.add(o), p0);
+            _mm256_storeu_pd(tp.add(q), p1);
+        }
+    }
+}
+
+/// `cur = cur·m − am·prev`, element-wise.
+#[inline(always)]
+fn lin_forward(cur: &mut [f64], prev: &[f64], m: &[f64], am: &[f64]) {
+    let n = cur.len();
+    let (prev, m, am) = (&prev[..n], &m[..n], &am[..n]);
+    for l in 0..n {
+        cur[l] = cur[l] * m[l] - am[l] * prev[l];
+    }
+}
+
+/// `cur −= cp·next`, element-wise.
+#[inline(always)]
+fn lin_back(cur: &mut [f64], next: &[f64], cp: &[f64]) {
+    let n = cur.len();
+    let (next, cp) = (&next[..n], &cp[..n]);
+    for l in 0..n {
+        cur[l] -= cp[l] * next[l];
+    }
+}
+
+/// `cur −= f·z`, element-wise (the Sherman–Morrison correction).
+#[inline(always)]
+fn lin_sub(cur: &mut [f64], f: &[f64], z: &[f64]) {
+    let n = cur.len();
+    let (f, z) = (&f[..n], &z[..n]);
+    for l in 0..n {
+        cur[l] -= f[l] * z[l];
+    }
+}
+
 /// [`x_group`] compiled with AVX2 (same arithmetic, wider registers).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn x_group_avx2(t: &mut [f64], c: &mut [f64], s: &[f64], co: &XGroup, nx: usize, sub: f64) {
-    x_group(t, c, s, co, nx, sub)
+fn x_group_avx2(
+    t: &mut [f64],
+    c: &mut [f64],
+    s: &mut [f64],
+    co: &XGroup,
+    nx: usize,
+    sub: f64,
+    consume: bool,
+) {
+    x_group::<true>(t, c, s, co, nx, sub, consume)
 }
 
 /// `width` interleaved lines of length `n` (element `j` of line `l` is `c[j·width + l]`) and
@@ -425,25 +566,15 @@ impl<'a> Batch<'a> {
             &v[at + x0..at + x1]
         };
         // Forward: row_j = row_j·m_j − am_j·row_{j−1}.
-        let r0 = row(0);
-        let m0 = coef(&ax.m, 0);
-        for l in 0..bw {
-            r0[l] *= m0[l];
+        for (v, m) in row(0).iter_mut().zip(coef(&ax.m, 0)) {
+            *v *= m;
         }
         for j in 1..n {
-            let (prev, cur) = (row(j - 1), row(j));
-            let (mj, amj) = (coef(&ax.m, j), coef(&ax.am, j));
-            for l in 0..bw {
-                cur[l] = cur[l] * mj[l] - amj[l] * prev[l];
-            }
+            lin_forward(row(j), row(j - 1), coef(&ax.m, j), coef(&ax.am, j));
         }
         // Back: row_j −= cp_j·row_{j+1}.
         for j in (0..n - 1).rev() {
-            let (cur, next) = (row(j), row(j + 1));
-            let cpj = coef(&ax.cp, j);
-            for l in 0..bw {
-                cur[l] -= cpj[l] * next[l];
-            }
+            lin_back(row(j), row(j + 1), coef(&ax.cp, j));
         }
         if ax.cyclic {
             // SAFETY: columns x0..x1 of `fac` belong to this task.
@@ -455,10 +586,7 @@ impl<'a> Batch<'a> {
                 f[l] = (first[l] + bg[l] * last[l]) * inv[l];
             }
             for j in 0..n {
-                let (cur, zj) = (row(j), coef(&ax.z, j));
-                for l in 0..bw {
-                    cur[l] -= f[l] * zj[l];
-                }
+                lin_sub(row(j), f, coef(&ax.z, j));
             }
         }
     }
@@ -475,7 +603,7 @@ impl<'a> Batch<'a> {
 }
 
 /// Scratch for factoring one line.
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct LineScratch {
     a: Vec<f64>,
     b: Vec<f64>,
@@ -484,6 +612,10 @@ struct LineScratch {
     am: Vec<f64>,
     cp: Vec<f64>,
     z: Vec<f64>,
+    /// Face conductances of the line being loaded.
+    face: Vec<f64>,
+    /// Diagonal modified for Sherman–Morrison.
+    bmod: Vec<f64>,
     /// Wrap-face coefficient −r·g_{n−1} (α = β, symmetric).
     corner: f64,
     bg: f64,
@@ -503,11 +635,16 @@ impl LineScratch {
             &mut self.cp,
             &mut self.z,
         ] {
-            v.clear();
-            v.resize(n, 0.0);
+            // Every entry is overwritten below; resizing only on a length change avoids
+            // clearing seven buffers per line on each (partial) refactor.
+            if v.len() != n {
+                v.resize(n, 0.0);
+            }
         }
         // Faces; a periodic line of 2 has two faces joining the same pair: merge them.
-        let mut face: Vec<f64> = (0..n).map(&g).collect();
+        let mut face = std::mem::take(&mut self.face);
+        face.clear();
+        face.extend((0..n).map(&g));
         if periodic && n == 2 {
             face[0] += face[1];
             face[1] = 0.0;
@@ -530,12 +667,14 @@ impl LineScratch {
             self.c[j] = if j + 1 < n { -r * face[j] } else { 0.0 };
         }
         self.corner = if wrap { -r * face[n - 1] } else { 0.0 };
+        self.face = face;
     }
 
     /// Factors the (modified, if cyclic) tridiagonal and, if cyclic, solves for `z`.
     fn factor(&mut self, cyclic: bool) {
         let n = self.b.len();
-        let mut b = self.b.clone();
+        let mut b = std::mem::take(&mut self.bmod);
+        b.clone_from(&self.b);
         let gamma = -self.b[0];
         let (alpha, beta) = (self.corner, self.corner);
         if cyclic {
@@ -570,5 +709,6 @@ impl LineScratch {
             self.bg = beta / gamma;
             self.inv = 1.0 / (1.0 + self.z[0] + self.bg * self.z[n - 1]);
         }
+        self.bmod = b;
     }
 }
