@@ -447,3 +447,98 @@ fn implicit_splitting_error_at_default_parameters_is_as_documented() {
         "sub-steps must converge: {many:.3} vs {one:.3}"
     );
 }
+
+/// Relative L2 and peak (max-norm) errors of the implicit solver with `substeps` sub-steps
+/// against a converged explicit solution, for a field with diffusion `d_um2_s` [µm²/s] and
+/// half-life `t_half_min` [min], advanced `steps` model steps of `dt` hours on 48×48 closed
+/// sites with a bone band (factor 0.1) and changing scattered sources (as cells secrete).
+fn implicit_error_vs_converged(
+    d_um2_s: f64,
+    t_half_min: f64,
+    dt: f64,
+    steps: usize,
+    substeps: u32,
+) -> (f64, f64) {
+    let g = geom([48, 48, 1], Boundary::Closed);
+    let (d, k) = (d_um2_s * 3600.0, std::f64::consts::LN_2 / (t_half_min / 60.0));
+    let mut kind = vec![0u8; g.len()];
+    for y in 0..48 {
+        for x in 30..34 {
+            kind[g.index(x, y, 0)] = CellKind::Bone as u8;
+        }
+    }
+    let run = |solver: Solver, n: u32| {
+        let mut f = Field::new(params(d, k, solver, n, 0.1), &g);
+        let mut seed = 11u64;
+        for _ in 0..steps {
+            for (i, s) in f.sources_mut().iter_mut().enumerate() {
+                let u = lcg(&mut seed);
+                *s = if u < 0.08 && kind[i] == 0 { 10.0 * u } else { 0.0 };
+            }
+            f.advance(&g, dt, &kind);
+        }
+        f.conc().to_vec()
+    };
+    let n_ref = min_explicit_substeps(&params(d, k, Solver::Explicit, 1, 0.1), dt, DX, 2);
+    let reference = run(Solver::Explicit, n_ref);
+    let got = run(Solver::Implicit, substeps);
+    let num: f64 = got
+        .iter()
+        .zip(&reference)
+        .map(|(a, b)| (a - b) * (a - b))
+        .sum();
+    let den: f64 = reference.iter().map(|b| b * b).sum();
+    let max_err = got
+        .iter()
+        .zip(&reference)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    let max_ref = reference.iter().copied().fold(0.0, f64::max);
+    ((num / den).sqrt(), max_err / max_ref)
+}
+
+/// Accuracy at the default scenario's settings (dt 4 h, one sub-step) for its four distinct
+/// (D, t½) pairs, against a converged explicit solution (docs/PERFORMANCE.md quotes these).
+#[test]
+fn implicit_error_at_default_scenario_settings() {
+    for (name, d, t_half) in [
+        ("rankl/tgfb", 13.0, 2.0),
+        ("opg", 10.0, 30.0),
+        ("dkk1", 10.0, 60.0),
+        ("il6", 15.0, 30.0),
+    ] {
+        for (dt, steps) in [(4.0, 6), (1.0, 12)] {
+            let (l2, peak) = implicit_error_vs_converged(d, t_half, dt, steps, 1);
+            eprintln!("{name} dt {dt} h: relative L2 {l2:.4}, max-norm {peak:.4}");
+        }
+    }
+}
+
+/// The AVX2 kernels (picked at run time where the CPU has them) and the portable code give
+/// the same bits, closed and periodic, 2D and 3D (on CPUs without AVX2 both runs are
+/// portable and the test is trivially true).
+#[test]
+fn simd_and_portable_paths_agree_bitwise() {
+    let run = |portable: bool, dims: [usize; 3], boundary: Boundary| {
+        myelosim::fields::implicit::force_portable(portable);
+        let g = geom(dims, boundary);
+        let (conc, kind) = random_setup(&g, 0.2, 5);
+        let mut f = Field::new(params(1000.0, 0.3, Solver::Implicit, 2, 0.1), &g);
+        f.conc_mut().copy_from_slice(&conc);
+        for step in 0..3 {
+            f.sources_mut()[step * 7] = 2.0;
+            f.advance(&g, 1.0, &kind);
+        }
+        myelosim::fields::implicit::force_portable(false);
+        f.conc().iter().map(|v| v.to_bits()).collect::<Vec<u64>>()
+    };
+    for boundary in [Boundary::Closed, Boundary::Periodic] {
+        for dims in [[37, 21, 1], [13, 9, 7]] {
+            assert_eq!(
+                run(true, dims, boundary),
+                run(false, dims, boundary),
+                "{dims:?} {boundary:?}"
+            );
+        }
+    }
+}
