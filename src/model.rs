@@ -473,7 +473,8 @@ impl Model {
 
     /// Stage `secrete`: every cell adds its kind's source rate to each field, plus the
     /// state-dependent sources: RANKL of activated lining cells, TGF-β released by fresh
-    /// reversal (resorbed) surfaces, and the boost of stromal cells engaged by myeloma.
+    /// reversal (resorbed) surfaces, the boost of stromal cells engaged by myeloma, and the
+    /// per-clone RANKL/DKK1 multipliers of myeloma cells (`[clones]`).
     fn secrete(&mut self) -> Result<(), ModelError> {
         let kinds = &self.lattice.kind;
         let payload = &self.lattice.payload;
@@ -494,8 +495,20 @@ impl Model {
                 _ => 0.0,
             };
             let engaged = boost * table[CellKind::Stroma as usize];
+            // Per-clone RANKL/DKK1 secretion traits (issue 5).
+            let mm_mult = self.clones.as_ref().and_then(|c| {
+                let ph = c.phenotypes();
+                if Some(fi) == self.signals.rankl {
+                    Some(ph.rankl_mult())
+                } else if Some(fi) == self.signals.dkk1 {
+                    Some(ph.dkk1_mult())
+                } else {
+                    None
+                }
+            });
             const LINING: u8 = CellKind::Lining as u8;
             const STROMA: u8 = CellKind::Stroma as u8;
+            const MYELOMA: u8 = CellKind::Myeloma as u8;
             f.sources_mut()
                 .par_chunks_mut(4096)
                 .zip(kinds.par_chunks(4096))
@@ -512,6 +525,8 @@ impl Model {
                             }
                         } else if k == STROMA && p.flags & flags::ENGAGED != 0 {
                             r += engaged;
+                        } else if k == MYELOMA && let Some(m) = mm_mult {
+                            r *= m[p.clone as usize] as f64;
                         }
                         *s += r;
                     }
@@ -590,8 +605,14 @@ impl Model {
     pub fn marrow_summary(&self) -> MarrowSummary {
         let mm = self.count(CellKind::Myeloma) as f64;
         let haem = self.count(CellKind::Haematopoietic) as f64;
+        // Progenitors secrete no M-protein (clones::hierarchy; 0 without a hierarchy).
+        let progenitors = self
+            .clones
+            .as_ref()
+            .map_or(0, |c| c.progenitors(&self.lattice)) as f64;
         MarrowSummary {
             mm_cells: mm,
+            mm_secreting: mm - progenitors,
             haem_cells: haem,
             haem_reference: self.clinical.haem_reference,
             nucleated: mm
@@ -609,7 +630,8 @@ impl Model {
         let m = self.marrow_summary();
         let dt = self.scenario.dt_h;
         let c = &mut self.clinical;
-        let n_patient = m.mm_cells * c.scale.cells_per_site;
+        // M-protein and FLC come from the secreting (differentiated) myeloma cells.
+        let n_patient = m.mm_secreting * c.scale.cells_per_site;
         let output = m.marrow_output();
         c.blood.advance_with_myeloma(dt, output, m.mm_fraction());
         treatment::treat_blood(self.treatment.as_ref(), &mut c.blood, dt, output);

@@ -33,6 +33,8 @@ pub enum Purpose {
     Systemic = 5,
     /// Benchmark model set-up.
     Bench = 6,
+    /// Trait drift of a newly born myeloma clone (keyed by clone id).
+    CloneDrift = 7,
 }
 
 /// SplitMix64 finaliser: a bijective 64-bit mixing function with full avalanche.

@@ -170,3 +170,180 @@ fn drug_selects_resistant_subclone() {
     let mean = rise_untreated.iter().sum::<f64>() / 3.0;
     assert!(mean < 0.02, "untreated share rose by {mean:.3} on average");
 }
+
+// ---- hierarchy, environment-mediated resistance, clonal relapse (issue 5, session 2) ----
+
+use myelosim::cells::lattice::CellKind;
+use myelosim::observe::MemoryObserver;
+
+/// Bortezomib from day 0 (a steady dose every 2 days keeps the kill on for the whole run).
+const BORTEZOMIB_STEADY: &str = r#"
+[treatment]
+start_d = 0.0
+[treatment.regimens.Vq2d]
+description = "bortezomib every other day (test: steady kill)"
+source = "test"
+cycle_length_d = 20
+cycles = 1
+[[treatment.regimens.Vq2d.doses]]
+drug = "bortezomib"
+dose_mg_m2 = 1.3
+route = "sc"
+days = [1, 3, 5, 7, 9, 11, 13, 15, 17, 19]
+[[treatment.phases]]
+name = "V"
+regimen = "Vq2d"
+cycles = 1
+"#;
+
+/// Per-step myeloma deaths next to a stromal cell and elsewhere, summed over days 2–8 of
+/// steady bortezomib: (exposed cell-steps, deaths) near stroma and far from it.
+fn deaths_by_stroma_contact(protection: f64) -> ([u64; 2], [u64; 2]) {
+    let extra = format!(
+        "[clones]\nmutation_per_division = 0.0\ndrug_protection_factor = {protection}\n\
+         {BORTEZOMIB_STEADY}"
+    );
+    // Dense myeloma and stroma; the TGF-β criterion is switched off to isolate stroma contact.
+    let s = scenario(
+        &extra,
+        &[
+            "run.duration_d=8",
+            "run.dt_h=1",
+            "myeloma.initial_cells=1500",
+            "stroma.density_pct=8",
+            "myeloma.protect_tgfb_nM=1000",
+        ],
+    );
+    let [nx, ny, _] = s.space.dims;
+    let mut m = Model::new(&s).unwrap();
+    let mut obs = MemoryObserver::default();
+    m.begin(&mut obs).unwrap();
+    let (mm, st) = (CellKind::Myeloma as u8, CellKind::Stroma as u8);
+    let (mut near, mut far) = ([0u64; 2], [0u64; 2]);
+    while !m.is_done() {
+        let before: Vec<(usize, bool)> = {
+            let k = &m.lattice().kind;
+            (0..k.len())
+                .filter(|&i| k[i] == mm)
+                .map(|i| {
+                    let (x, y) = ((i % nx) as i64, (i / nx) as i64);
+                    let touches = (-1..=1i64).any(|dy| {
+                        (-1..=1i64).any(|dx| {
+                            let (u, v) = (x + dx, y + dy);
+                            (dx, dy) != (0, 0)
+                                && (0..nx as i64).contains(&u)
+                                && (0..ny as i64).contains(&v)
+                                && k[(v * nx as i64 + u) as usize] == st
+                        })
+                    });
+                    (i, touches)
+                })
+                .collect()
+        };
+        m.step(&mut obs).unwrap();
+        if m.time_d() <= 2.0 {
+            continue; // bortezomib reaching its effect site
+        }
+        for (i, touches) in before {
+            let died = (m.lattice().kind[i] != mm) as u64;
+            let c = if touches { &mut near } else { &mut far };
+            c[0] += 1;
+            c[1] += died;
+        }
+    }
+    (near, far)
+}
+
+/// Environment-mediated drug resistance: with `drug_protection_factor = 0.5` a myeloma cell
+/// touching a stromal cell dies of bortezomib markedly less often per step than one that does
+/// not (two-proportion z > 3, ratio < 0.6; measured 0.41); with factor 1 the ratio is 0.85
+/// (> 0.75 asserted; only the apoptosis protection next to stroma differs), so the test
+/// can fail.
+#[test]
+fn drug_kill_is_lower_next_to_stroma() {
+    let rate = |c: [u64; 2]| c[1] as f64 / c[0].max(1) as f64;
+    let z = |a: [u64; 2], b: [u64; 2]| {
+        let (pa, pb) = (rate(a), rate(b));
+        let p = (a[1] + b[1]) as f64 / (a[0] + b[0]) as f64;
+        (pb - pa) / (p * (1.0 - p) * (1.0 / a[0] as f64 + 1.0 / b[0] as f64)).sqrt()
+    };
+    let (near, far) = deaths_by_stroma_contact(0.5);
+    let ratio = rate(near) / rate(far);
+    eprintln!(
+        "factor 0.5: near {near:?} far {far:?} ratio {ratio:.3} z {:.1}",
+        z(near, far)
+    );
+    assert!(near[0] > 2000 && far[1] > 200, "too few events: {near:?} {far:?}");
+    assert!(ratio < 0.6 && z(near, far) > 3.0, "ratio {ratio:.3}");
+    let (near1, far1) = deaths_by_stroma_contact(1.0);
+    let ratio1 = rate(near1) / rate(far1);
+    eprintln!("factor 1.0: near {near1:?} far {far1:?} ratio {ratio1:.3}");
+    assert!(ratio1 > 0.75, "without CAM-DR the kill should not depend on contact");
+}
+
+/// default.toml's patient (biology, clones, hierarchy) on a 100 × 100 patch (50 seeds: the
+/// same density), with the transplant pathway replaced by `cycles` VRd cycles from day 270;
+/// `hierarchy = false` drops `[clones.hierarchy]`.
+fn default_vrd(hierarchy: bool, cycles: u32, seed: u64) -> Scenario {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let text = myelosim::scenario::DEFAULT_SCENARIO;
+    let biology = &text[..text.find("# ---- treatment (issue 4)").unwrap()];
+    let mut clones = &text[text.find("# ---- clones (issue 5)").unwrap()..];
+    if !hierarchy {
+        clones = &clones[..clones.find("[clones.hierarchy]").unwrap()];
+    }
+    let vrd = format!(
+        "\n[treatment]\nstart_d = 270.0\n[[treatment.phases]]\nname = \"induction\"\n\
+         regimen = \"VRd\"\ncycles = {cycles}\n"
+    );
+    let sets: Vec<String> = [
+        "space.nx=100".to_string(),
+        "space.ny=100".into(),
+        "myeloma.initial_cells=50".into(),
+        "output.snapshot_every_d=0".into(),
+        format!("run.duration_d={}", 270 + 21 * cycles),
+        format!("run.seed={seed}"),
+    ]
+    .into();
+    load_str(&format!("{biology}\n{clones}\n{vrd}"), "<vrd test>", &dir, &sets)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Myeloma cells at day `d` (daily records).
+fn mm_at(o: &MemoryObserver, d: f64) -> f64 {
+    let t = o.column("time_d").unwrap();
+    let n = o.column("mm_cells").unwrap();
+    let i = t.iter().position(|&x| x >= d - 1e-9).expect("day recorded");
+    n[i]
+}
+
+/// The hierarchy makes the VRd response biphasic and leaves MRD: on default.toml's patient,
+/// four VRd cycles kill the differentiated cells fast (log-slope of the myeloma count over
+/// induction days 0–21) and then the drug-tolerant progenitors slowly (days 42–84): early
+/// slope ≥ 2 × late slope (measured 5.8× and 2.6× on seeds 1 and 2), and myeloma cells
+/// remain at the end of induction.
+/// Without `[clones.hierarchy]` the same patient is eradicated during induction (the
+/// one-compartment model has no tolerant cells), so both assertions fail there.
+#[test]
+fn hierarchy_gives_biphasic_vrd_response_and_mrd() {
+    for seed in [1, 2] {
+        let (_, o) = common::run_in_memory(&default_vrd(true, 4, seed), 2);
+        let n = |d: f64| mm_at(&o, 270.0 + d);
+        let early = (n(0.0) / n(21.0)).ln() / 21.0;
+        let late = (n(42.0) / n(84.0).max(1.0)).ln() / 42.0;
+        eprintln!(
+            "seed {seed}: cells {} -> {} (d21) -> {} (d42) -> {} (d84); slopes early {early:.3}/d, \
+             late {late:.3}/d",
+            n(0.0),
+            n(21.0),
+            n(42.0),
+            n(84.0)
+        );
+        assert!(n(84.0) > 0.0, "seed {seed}: eradicated during induction");
+        assert!(early > 0.0 && early >= 2.0 * late, "seed {seed}: not biphasic");
+    }
+    let (_, o) = common::run_in_memory(&default_vrd(false, 4, 1), 2);
+    let end = mm_at(&o, 270.0 + 84.0);
+    eprintln!("no hierarchy: {} -> {end} cells", mm_at(&o, 270.0));
+    assert_eq!(end, 0.0, "control: the one-compartment model should be eradicated");
+}

@@ -117,12 +117,7 @@ impl Rule for MarrowRule<'_> {
         match view.kind {
             // Treatment hooks (issue 4): drug kill, blocked divisions and myelosuppression
             // (osteoclast apoptosis: BoneRule::osteoclast); no extra draws without drugs (see pharma::wiring).
-            MYELOMA
-                if env.drug.p_mm_kill > 0.0
-                    && unit(rng.next_u64()) < env.drug.p_mm_kill * clone_mult(env, view, true) =>
-            {
-                Action::Die
-            }
+            MYELOMA if env.drug.p_mm_kill > 0.0 && self.drug_kills(view, rng) => Action::Die,
             MYELOMA if env.drug.mm_block > 0.0 => match self.myeloma.decide_in(view, rng, env) {
                 Action::Divide { .. }
                     if unit(rng.next_u64()) < env.drug.mm_block * clone_mult(env, view, false) =>
@@ -171,13 +166,39 @@ impl Rule for MarrowRule<'_> {
     }
 }
 
+impl MarrowRule<'_> {
+    /// Whether this step's drugs kill the acting myeloma cell: probability `p_mm_kill` × the
+    /// clone's (and compartment's) multiplier, × `clones.drug_protection_factor` next to a
+    /// stromal cell or in TGF-β ≥ `protect_tgfb_nM` (environment-mediated drug resistance,
+    /// issue 5: CAM-DR, Damiano 1999; Meads 2009). One draw; the neighbourhood is read only
+    /// when that draw would kill, and only with `[clones]` (no change without it).
+    #[inline]
+    fn drug_kills(&self, view: &SiteView<'_, CellState>, rng: &mut Stream) -> bool {
+        let env = &self.env;
+        let u = unit(rng.next_u64());
+        let p = env.drug.p_mm_kill * clone_mult(env, view, true);
+        if u >= p {
+            return false;
+        }
+        match env.clones {
+            Some(c) if c.drug_protection() < 1.0 && u >= p * c.drug_protection() => {
+                // Killed only if unprotected.
+                !(view.count_neighbours(CellKind::Stroma) > 0
+                    || Env::at(env.tgfb, view.site) >= self.myeloma.protect_tgfb_nm())
+            }
+            _ => true,
+        }
+    }
+}
+
 /// The acting myeloma cell's clone multiplier on the drug kill (`kill`) or division block
-/// (issue 5; exactly 1 without `[clones]`).
+/// (issue 5; exactly 1 without `[clones]`; progenitors have their own with a hierarchy).
 #[inline]
 fn clone_mult(env: &Env<'_>, view: &SiteView<'_, CellState>, kill: bool) -> f32 {
+    let me = view.payload();
     match env.clones {
-        Some(c) if kill => c.kill_mult(view.payload().clone),
-        Some(c) => c.block_mult(view.payload().clone),
+        Some(c) if kill => c.kill_mult(me.clone, me.flags),
+        Some(c) => c.block_mult(me.clone, me.flags),
         None => 1.0,
     }
 }

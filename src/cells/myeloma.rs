@@ -20,6 +20,7 @@ use rand::Rng;
 
 use crate::cells::lattice::CellKind;
 use crate::cells::marrow::{Env, hill2, unit};
+use crate::clones::hierarchy::{DIVISIONS_MASK, PROGENITOR, is_progenitor};
 use crate::engine::sweep::{Action, Rule, SiteView};
 use crate::rng::{Stream, threshold32};
 use crate::scenario::{MyelomaEnvParams, MyelomaParams};
@@ -42,9 +43,10 @@ pub struct CellState {
     /// (edits, moves) still count.
     pub until_h: f32,
     /// Small per-kind counter [count]: sites resorbed (osteoclast), sites still to deposit
-    /// (osteoblast, reversal lining), generation (progenitor).
+    /// (osteoblast, reversal lining), generation (haematopoietic progenitor), the drawn lesion
+    /// of a provisional myeloma daughter (until `clones::CloneState::resolve`).
     pub count: u16,
-    /// Per-kind state bits (see [`flags`]).
+    /// Per-kind state bits (see [`flags`]); myeloma: progenitor bit and divisions left.
     pub flags: u8,
 }
 
@@ -60,6 +62,9 @@ pub mod flags {
     pub const STEM: u8 = 8;
     /// Stroma: a myeloma cell adheres (secretion boosted).
     pub const ENGAGED: u8 = 16;
+    /// Myeloma: progenitor compartment (with `[clones.hierarchy]`; the low nibble of a
+    /// differentiated myeloma cell holds its divisions left, see [`crate::clones::hierarchy`]).
+    pub const MM_PROGENITOR: u8 = crate::clones::hierarchy::PROGENITOR;
 }
 
 /// The myeloma rule with its per-step probabilities precomputed as 32-bit thresholds.
@@ -72,6 +77,13 @@ pub struct MyelomaRule {
 }
 
 impl MyelomaRule {
+    /// TGF-β above which a myeloma cell is protected [nM] (apoptosis and, with clones, drug
+    /// kill).
+    #[inline]
+    pub fn protect_tgfb_nm(&self) -> f32 {
+        self.env.protect_tgfb_nm as f32
+    }
+
     /// Converts the scenario's rates [1/h] into per-step probabilities for step `dt_h`.
     pub fn new(p: &MyelomaParams, dt_h: f64) -> Self {
         Self::with_env(p, &MyelomaEnvParams::default(), dt_h)
@@ -100,9 +112,10 @@ impl MyelomaRule {
         let draw = rng.next_u64();
         let e = &self.env;
         let me = view.payload();
-        // Per-clone rates (issue 5); the founder-only thresholds without `[clones]`.
+        // Per-clone (and, with a hierarchy, per-compartment) rates (issue 5); the founder-only
+        // thresholds without `[clones]`.
         let (death_threshold, division_threshold) = match env.clones {
-            Some(c) => c.thresholds(me.clone),
+            Some(c) => c.thresholds(me.clone, me.flags),
             None => (self.death_threshold, self.division_threshold),
         };
         if draw & 0xFFFF_FFFF < death_threshold {
@@ -120,18 +133,43 @@ impl MyelomaRule {
                 unit(rng.next_u64()) < f
             };
             if go && let Some(to) = view.random_neighbour_of(CellKind::Empty, rng) {
+                // Hierarchy (clones::hierarchy): a progenitor stays one and its daughter
+                // self-renews or differentiates; a differentiated cell spends a division.
+                let (mother_flags, daughter_flags) = match env.clones.and_then(|c| c.hierarchy())
+                {
+                    None => (0, 0),
+                    Some(h) if is_progenitor(me.flags) => {
+                        let d = if unit(rng.next_u64()) < h.self_renewal {
+                            PROGENITOR
+                        } else {
+                            h.divisions
+                        };
+                        (PROGENITOR, d)
+                    }
+                    Some(_) => {
+                        let left = (me.flags & DIVISIONS_MASK).saturating_sub(1);
+                        (left, left)
+                    }
+                };
                 let fresh = CellState {
                     clone: me.clone,
                     ..CellState::default()
                 };
                 // Mutation on division (issue 5): the daughter may carry a provisional clone.
+                let daughter = CellState {
+                    flags: daughter_flags,
+                    ..fresh
+                };
                 let daughter = match env.clones {
-                    Some(c) => c.daughter_of(fresh, rng),
-                    None => fresh,
+                    Some(c) => c.daughter_of(daughter, to, rng),
+                    None => daughter,
                 };
                 return Action::Divide {
                     to,
-                    mother: fresh,
+                    mother: CellState {
+                        flags: mother_flags,
+                        ..fresh
+                    },
                     daughter,
                 };
             }

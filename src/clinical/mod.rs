@@ -31,6 +31,9 @@ pub const RADIOGRAPHIC_BONE_LOSS: f64 = 0.3;
 pub struct MarrowSummary {
     /// Myeloma cells on the lattice.
     pub mm_cells: f64,
+    /// Myeloma cells that secrete M-protein and FLC on the lattice: the differentiated ones
+    /// (= `mm_cells` without a clone hierarchy; see `clones::hierarchy`).
+    pub mm_secreting: f64,
     /// Haematopoietic cells on the lattice.
     pub haem_cells: f64,
     /// Healthy reference number of haematopoietic cells (at the start) [cells].

@@ -54,9 +54,9 @@ pub struct Traits {
     pub death: f64,
     /// × drug kill and division block, per [`DrugClass`] [-].
     pub sensitivity: [f64; N_CLASSES],
-    /// × RANKL secretion [-] (recorded; not yet wired into secretion).
+    /// × RANKL secretion of the clone's cells [-] (stage `secrete`).
     pub rankl: f64,
-    /// × DKK1 secretion [-] (recorded; not yet wired into secretion).
+    /// × DKK1 secretion of the clone's cells [-] (stage `secrete`).
     pub dkk1: f64,
     /// × CD38 density [-] (scales the anti-CD38 kill).
     pub cd38: f64,

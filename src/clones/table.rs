@@ -21,7 +21,8 @@ pub struct CloneRecord {
     pub birth_time_d: f64,
     /// Lesions (library indices), founder lesions first, in order of acquisition.
     pub lesions: Vec<usize>,
-    /// Combined traits of the lesions.
+    /// Combined traits of the lesions; a clone born by mutation inherits its parent's traits
+    /// (drift included) × the new lesion's × its own drift.
     pub traits: Traits,
 }
 
@@ -44,6 +45,27 @@ impl CloneTable {
     ) -> u32 {
         let id = self.rows.len() as u32;
         let traits = lib.traits_of(&lesions);
+        self.rows.push(CloneRecord {
+            id,
+            parent,
+            birth_step,
+            birth_time_d,
+            lesions,
+            traits,
+        });
+        id
+    }
+
+    /// Appends a clone with given (e.g. inherited and drifted) traits; returns the id.
+    pub fn push_with(
+        &mut self,
+        parent: Option<u32>,
+        birth_step: u64,
+        birth_time_d: f64,
+        lesions: Vec<usize>,
+        traits: Traits,
+    ) -> u32 {
+        let id = self.rows.len() as u32;
         self.rows.push(CloneRecord {
             id,
             parent,
