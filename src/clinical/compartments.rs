@@ -252,4 +252,34 @@ mod tests {
         assert!((b.hb.level() - want).abs() < 0.1, "{}", b.hb.level());
         assert!((b.anc.level() - 4.0).abs() < 1e-6);
     }
+
+    /// Platelets: steady in health despite the fixed requirement; after production stops
+    /// they fall near-linearly (ageing) and below 20 × 10⁹/L within 10 d, whereas a single
+    /// exponential pool with the same mean lifespan keeps ~1/3 after one lifespan.
+    #[test]
+    fn platelets_age_and_fall_below_20_within_ten_days_of_aplasia() {
+        let mut b = Blood::default();
+        for _ in 0..(60 * 24) {
+            b.advance(1.0, 1.0);
+        }
+        assert!(
+            (b.platelets.level() - 250.0).abs() < 1e-6,
+            "{}",
+            b.platelets.level()
+        );
+        let mut expo = Lineage::new(250.0, 5.0 * 24.0, 1.0 / PLATELET_LIFESPAN_H);
+        b.platelets.kill_precursors(0.0, 4);
+        expo.kill_precursors(0.0, 4);
+        let mut day_below = None;
+        for h in 0..(14 * 24) {
+            b.advance(1.0, 0.0);
+            expo.advance(1.0, 0.0);
+            if day_below.is_none() && b.platelets.level() < 20.0 {
+                day_below = Some(h as f64 / 24.0);
+            }
+        }
+        let d = day_below.expect("never below 20");
+        assert!((5.0..=10.0).contains(&d), "below 20 after {d} d");
+        assert!(expo.level() > 50.0, "exponential pool {}", expo.level());
+    }
 }

@@ -114,4 +114,29 @@ mod tests {
             (hazard_per_day(0.3, 3.0, 0.5) - 0.5 * hazard_per_day(0.3, 3.0, 1.0)).abs() < 1e-12
         );
     }
+
+    /// 400 patients through a 10-day aplasia (ANC 0.2) on 4-h steps: the number with an
+    /// episode matches the hazard (the 7-d episode length allows at most 2 per patient) and
+    /// prophylaxis (factor 0.5) lowers it by about the expected share.
+    #[test]
+    fn sampled_episodes_follow_the_hazard_and_prophylaxis() {
+        let count = |factor: f64| -> u64 {
+            (0..400u64)
+                .map(|seed| {
+                    let mut inf = Infections::default();
+                    for step in 0..60u64 {
+                        inf.step(seed, step, step as f64 * 4.0, 4.0, 0.2, 10.0, factor);
+                    }
+                    inf.count
+                })
+                .sum()
+        };
+        let (none, half) = (count(1.0), count(0.5));
+        // P(≥ 1 episode in 10 d) = 1 − e^{−h·10}: 0.87 without, 0.64 with prophylaxis.
+        let p_none = 1.0 - (-hazard_per_day(0.2, 10.0, 1.0) * 10.0).exp();
+        let p_half = 1.0 - (-hazard_per_day(0.2, 10.0, 0.5) * 10.0).exp();
+        assert!(none as f64 >= 400.0 * p_none * 0.9, "{none}");
+        assert!(half as f64 >= 400.0 * p_half * 0.85, "{half}");
+        assert!((half as f64) < 0.85 * none as f64, "{half} vs {none}");
+    }
 }

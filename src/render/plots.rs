@@ -732,14 +732,32 @@ fn draw_panel<DB: DrawingBackend>(
                 }
                 let pts = std::mem::take(seg);
                 if pts.len() == 1 {
+                    // An isolated value (e.g. one day of high-dose melphalan): a dot, and a
+                    // legend entry if the series has nothing else.
                     if (y0..=y1).contains(&pts[0].1) {
-                        chart.draw_series(std::iter::once(Circle::new(pts[0], 2, c.filled())))?;
+                        let a = chart.draw_series(std::iter::once(Circle::new(
+                            pts[0],
+                            3,
+                            c.filled(),
+                        )))?;
+                        if *first {
+                            a.label(s.label.clone())
+                                .legend(move |(x, y)| Circle::new((x + 9, y), 3, c.filled()));
+                            *first = false;
+                        }
                     }
                     return Ok(());
                 }
-                // plotters does not clip lines to the plot area: cut them at its edges.
+                // plotters does not clip lines to the plot area: cut them at its edges. Each
+                // segment is its own path: a 2-px polyline joins segments with miters, and at
+                // the sharp reversals of a dosing spike (up one row, down the next) the miter
+                // tips shoot far outside the frame (the drug panel's "spikes").
                 for part in clip_polyline(&pts, y0, y1) {
-                    let a = chart.draw_series(LineSeries::new(part, c.stroke_width(2)))?;
+                    let segs: Vec<PathElement<(f64, f64)>> = part
+                        .windows(2)
+                        .map(|w| PathElement::new(vec![w[0], w[1]], c.stroke_width(2)))
+                        .collect();
+                    let a = chart.draw_series(segs)?;
                     if *first {
                         a.label(s.label.clone()).legend(move |(x, y)| {
                             PathElement::new([(x, y), (x + 18, y)], c.stroke_width(2))
