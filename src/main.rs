@@ -52,6 +52,9 @@ enum Command {
     /// Redraw the plots and report.html of a finished run from its CSVs and manifest
     /// (snapshots and the GIF need the lattice and are kept as they are).
     Plot(PlotArgs),
+    /// Print the treatment milestones of a finished run (diagnosis, end of induction, ASCT
+    /// day +14 and +100, 1 and 3 years from the start of treatment) as CSV.
+    Summary(PlotArgs),
     /// Measure throughput: the BDD-lattice-v1 reference model or a full-model scenario.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -152,6 +155,7 @@ fn main() -> ExitCode {
         Command::Run(a) => cmd_run(a),
         Command::Check(a) => cmd_check(a),
         Command::Plot(a) => cmd_plot(a),
+        Command::Summary(a) => cmd_summary(a),
         Command::Bench(BenchCommand::Bdd(a)) => cmd_bench_bdd(a),
         Command::Bench(BenchCommand::Model(a)) => cmd_bench_model(a),
     }
@@ -318,6 +322,26 @@ fn cmd_plot(a: PlotArgs) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_FAILED)
+    }
+}
+
+fn cmd_summary(a: PlotArgs) -> ExitCode {
+    match myelosim::observe::milestones::milestones(&a.run_dir) {
+        Ok(ms) if ms.is_empty() => {
+            eprintln!(
+                "myelosim: error: `{}` has no treatment start in events.csv",
+                a.run_dir.display()
+            );
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
+        Ok(ms) => {
+            print!("{}", myelosim::observe::milestones::to_csv(&ms));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("myelosim: error: {e}");
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
     }
 }
 

@@ -450,6 +450,9 @@ impl Model {
             let row = self.row();
             obs.on_record(&self.columns, &row)?;
             self.since_record = Tally::default();
+            if let Some(t) = self.treatment.as_mut() {
+                t.take_interval();
+            }
             self.record_clones(false);
         }
         if self.frame_due() {

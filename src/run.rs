@@ -288,6 +288,12 @@ fn run_in_pool(
         dir: dir.clone(),
         source,
     })?;
+    // Treatment milestones (issue 4) from the CSVs on disk; problems are recorded.
+    match crate::observe::milestones::write(&dir) {
+        Ok(true) => manifest.outputs.push("milestones.csv".into()),
+        Ok(false) => {}
+        Err(e) => manifest.render_errors.push(format!("milestones: {e}")),
+    }
     // Plots and the report, from what is on disk; problems are recorded, never fatal.
     let drawn = render::render_run(&dir);
     manifest.outputs.extend(drawn.files);

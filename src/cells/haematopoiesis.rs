@@ -13,7 +13,10 @@
 //! division rate by (1 + `mm_suppression`·n_MM). The whole-body blood compartments take the
 //! haematopoietic cell count relative to its healthy reference as marrow output.
 //!
-//! Reads: the neighbourhood. Decides: `Divide`, `Die` (exit to the blood) or `Stay`.
+//! Stem cells re-infused with an autologous graft carry `until_h` (end of homing) and stay
+//! quiescent until then.
+//!
+//! Reads: the neighbourhood and the time. Decides: `Divide`, `Die` (exit to the blood) or `Stay`.
 
 use crate::cells::lattice::CellKind;
 use crate::cells::marrow::{step_prob, unit};
@@ -51,13 +54,22 @@ impl HaemRule {
     }
 
     /// One stem or progenitor cell's decision.
+    ///
+    /// `now_h`: time at the start of the step; a stem cell with `until_h > now_h` (a graft
+    /// cell still homing, see `model::treatment::GRAFT_HOMING_LAG_H`) does not divide yet.
     #[inline]
-    pub fn decide(&self, view: &SiteView<'_, CellState>, rng: &mut Stream) -> Action<CellState> {
+    pub fn decide(
+        &self,
+        view: &SiteView<'_, CellState>,
+        rng: &mut Stream,
+        now_h: f32,
+    ) -> Action<CellState> {
         let me = view.payload();
         let draw = rng.next_u64();
         let u1 = unit(draw);
         if me.flags & flags::STEM != 0 {
             if u1 < self.p_stem
+                && me.until_h <= now_h
                 && let Some(to) = view.random_neighbour_of(CellKind::Empty, rng)
             {
                 return Action::Divide {

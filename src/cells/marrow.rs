@@ -138,7 +138,7 @@ impl Rule for MarrowRule<'_> {
             }
             MYELOMA => self.myeloma.decide_in(view, rng, env),
             HAEM => match self.haem {
-                Some(h) => h.decide(view, rng),
+                Some(h) => h.decide(view, rng, env.now_h),
                 None => Action::Stay,
             },
             LINING => match self.bone {

@@ -10,14 +10,17 @@
 //! dP/dt  = k_tr·(p·fb − P)      dT_i/dt = k_tr·(T_{i−1} − T_i)      dC/dt = k_c·(C₀·T₃ − C)
 //! ```
 //!
-//! (normalised: P = T_i = 1 and C = C₀ in health). So C₀·p^(1/(1+γ)) is the steady state for a
+//! (normalised: P = T_i = 1 and C = C₀ in health). Platelets replace the single circulating
+//! pool by [`PLATELET_AGE_STAGES`] ageing stages (senescent removal after a near-fixed
+//! lifespan) and add the fixed platelet requirement ([`PLATELET_FIXED_REQUIREMENT_PER_H`]),
+//! which makes counts fall faster once they are low. So C₀·p^(1/(1+γ)) is the steady state for a
 //! sustained marrow output p. Integrated with RK4 in hours (k·dt ≤ 0.1 → stable, accurate).
 //!
 //! | lineage | C₀ | MTT (marrow) | circulating loss | source |
 //! |---|---|---|---|---|
 //! | red cells (Hb) | 14.5 g/dL | 7 d | 1/120 d (lifespan 120 d, exponential approx.) | MODEL.md §2c [H] |
 //! | neutrophils | 4.0 ×10⁹/L | 6 d | ln2/7 h | MODEL.md §2c (transit 5–7 d, t½ ~7 h) [M] |
-//! | platelets | 250 ×10⁹/L | 5 d | 1/8.5 d | MODEL.md §2c (lifespan 7–10 d) [H]; megakaryocyte maturation ~5 d [M] |
+//! | platelets | 250 ×10⁹/L | 5 d | ageing chain, 8 stages, mean 8.5 d | MODEL.md §2c (lifespan 7–10 d) [H]; ICSH 1977 (near-linear survival); megakaryocyte maturation ~5 d [M] |
 //!
 //! γ = 0.17 (Friberg 2002: 0.16–0.2 for neutrophils; used for all lineages [L]).
 //!
@@ -35,15 +38,41 @@ pub const ERY_MM_HALF: f64 = 1.0;
 /// Largest feedback multiplier on production (marrow can at most ~3× its output) [L].
 pub const FEEDBACK_MAX: f64 = 3.0;
 
-/// One lineage's chain.
+/// Ageing stages of circulating platelets [count]. Platelets are removed by senescence
+/// after a fairly fixed lifespan (⁵¹Cr/¹¹¹In survival curves are nearly linear, mean life
+/// span 8–10 d: ICSH 1977 panel, J Nucl Med 18:1; Leeksma & Cohen 1956), not at a constant
+/// rate: a chain of 8 ageing compartments (gamma-distributed lifespan, CV 0.35) reproduces
+/// the near-linear fall of the count once production stops (after Mel200: < 20 × 10⁹/L by
+/// day +7 to +10), which a single exponential pool (CV 1) cannot — it keeps a third of the
+/// platelets for a full lifespan [M].
+pub const PLATELET_AGE_STAGES: usize = 8;
+/// Mean platelet lifespan in the circulation [h]: 8.5 d (MODEL.md §2c: 7–10 d) [H].
+pub const PLATELET_LIFESPAN_H: f64 = 8.5 * 24.0;
+
+/// Fixed platelet requirement for endothelial support [10⁹/L per h]: ~7.1 × 10⁹/L/day are
+/// consumed independent of the count (Hanson & Slichter 1985, Blood 66:1105, patients with
+/// marrow hypoplasia) [H]. At normal counts it is part of the measured 8.5-d mean lifespan;
+/// below normal it removes a growing share: extra hazard F/C − F/C₀ on every circulating
+/// stage (zero in health, ≈ 0.33/day at 20 × 10⁹/L), capped at [`FIXED_LOSS_HAZARD_MAX`].
+pub const PLATELET_FIXED_REQUIREMENT_PER_H: f64 = 7.1 / 24.0;
+/// Largest extra hazard from a fixed requirement [1/h] (keeps RK4 with dt ≤ 4 h stable as the
+/// count approaches zero; reached only below ~0.6 × 10⁹/L) [numerical].
+pub const FIXED_LOSS_HAZARD_MAX: f64 = 0.5;
+
+/// One lineage's chain: [P, T1, T2, T3] in the marrow, then `n` circulating ageing stages
+/// q₁…q_n (each normalised to 1 in health; the level is `normal`·mean(q)).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Lineage {
     /// Normal circulating level (units of the lineage).
     pub normal: f64,
     k_tr: f64,
+    /// Transfer rate between circulating stages [1/h] (n / mean lifespan).
     k_c: f64,
-    /// [P, T1, T2, T3, C].
-    y: [f64; 5],
+    /// Count-independent consumption [level units per h] (see
+    /// [`PLATELET_FIXED_REQUIREMENT_PER_H`]); 0 for none.
+    fixed_loss: f64,
+    /// [P, T1, T2, T3, q₁ … q_n].
+    y: Vec<f64>,
 }
 
 impl Lineage {
@@ -62,50 +91,86 @@ impl Lineage {
         self.y[0] += self.k_tr * extra.max(0.0) * dt_h;
     }
 
-    /// A healthy lineage with normal level `normal`, marrow transit `mtt_h` and circulating
-    /// loss rate `k_c` [1/h].
+    /// A healthy lineage with normal level `normal`, marrow transit `mtt_h` and a single
+    /// circulating pool with first-order loss rate `k_c` [1/h] (exponential lifespan).
     pub fn new(normal: f64, mtt_h: f64, k_c: f64) -> Self {
+        Self::with_ageing(normal, mtt_h, 1.0 / k_c, 1)
+    }
+
+    /// A healthy lineage whose circulating cells pass `stages` ageing compartments with mean
+    /// total lifespan `lifespan_h` (gamma-distributed, CV 1/√stages).
+    pub fn with_ageing(normal: f64, mtt_h: f64, lifespan_h: f64, stages: usize) -> Self {
+        let n = stages.max(1);
         Self {
             normal,
             k_tr: 4.0 / mtt_h,
-            k_c,
-            y: [1.0, 1.0, 1.0, 1.0, normal],
+            k_c: n as f64 / lifespan_h,
+            fixed_loss: 0.0,
+            y: vec![1.0; 4 + n],
         }
+    }
+
+    /// Adds a count-independent consumption of `per_h` [level units per h] (see
+    /// [`PLATELET_FIXED_REQUIREMENT_PER_H`]).
+    pub fn with_fixed_loss(mut self, per_h: f64) -> Self {
+        self.fixed_loss = per_h.max(0.0);
+        self
     }
 
     /// Circulating level.
     pub fn level(&self) -> f64 {
-        self.y[4]
+        let q = &self.y[4..];
+        self.normal * q.iter().sum::<f64>() / q.len() as f64
     }
 
-    fn deriv(&self, y: &[f64; 5], p: f64) -> [f64; 5] {
-        let fb = (self.normal / y[4].max(1e-9 * self.normal))
+    fn level_of(&self, y: &[f64]) -> f64 {
+        let q = &y[4..];
+        self.normal * q.iter().sum::<f64>() / q.len() as f64
+    }
+
+    fn deriv(&self, y: &[f64], p: f64, d: &mut [f64]) {
+        let c = self.level_of(y);
+        let fb = (self.normal / c.max(1e-9 * self.normal))
             .powf(GAMMA)
             .min(FEEDBACK_MAX);
-        [
-            self.k_tr * (p * fb - y[0]),
-            self.k_tr * (y[0] - y[1]),
-            self.k_tr * (y[1] - y[2]),
-            self.k_tr * (y[2] - y[3]),
-            self.k_c * (self.normal * y[3] - y[4]),
-        ]
+        d[0] = self.k_tr * (p * fb - y[0]);
+        for i in 1..4 {
+            d[i] = self.k_tr * (y[i - 1] - y[i]);
+        }
+        // Circulating stages: q₁ is fed by the last marrow stage; cells age through q_n and
+        // leave the blood (dq_i/dt = k_c·(q_{i−1} − q_i), q₀ = T₃).
+        let mu = if self.fixed_loss > 0.0 {
+            (self.fixed_loss / c.max(1e-12) - self.fixed_loss / self.normal)
+                .clamp(0.0, FIXED_LOSS_HAZARD_MAX)
+        } else {
+            0.0
+        };
+        for i in 4..y.len() {
+            d[i] = self.k_c * (y[i - 1] - y[i]) - mu * y[i];
+        }
     }
 
     /// One RK4 step of `dt_h` hours with marrow output `p` (1 = healthy).
     pub fn advance(&mut self, dt_h: f64, p: f64) {
-        let y0 = self.y;
-        let add = |a: &[f64; 5], b: &[f64; 5], h: f64| {
-            let mut r = *a;
-            for i in 0..5 {
-                r[i] += h * b[i];
-            }
-            r
-        };
-        let k1 = self.deriv(&y0, p);
-        let k2 = self.deriv(&add(&y0, &k1, dt_h / 2.0), p);
-        let k3 = self.deriv(&add(&y0, &k2, dt_h / 2.0), p);
-        let k4 = self.deriv(&add(&y0, &k3, dt_h), p);
-        for i in 0..5 {
+        let n = self.y.len();
+        let y0 = self.y.clone();
+        let (mut k1, mut k2, mut k3, mut k4) =
+            (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+        let mut tmp = vec![0.0; n];
+        self.deriv(&y0, p, &mut k1);
+        for i in 0..n {
+            tmp[i] = y0[i] + dt_h / 2.0 * k1[i];
+        }
+        self.deriv(&tmp, p, &mut k2);
+        for i in 0..n {
+            tmp[i] = y0[i] + dt_h / 2.0 * k2[i];
+        }
+        self.deriv(&tmp, p, &mut k3);
+        for i in 0..n {
+            tmp[i] = y0[i] + dt_h * k3[i];
+        }
+        self.deriv(&tmp, p, &mut k4);
+        for i in 0..n {
             self.y[i] = (y0[i] + dt_h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i])).max(0.0);
         }
     }
@@ -127,7 +192,13 @@ impl Default for Blood {
         Self {
             hb: Lineage::new(14.5, 7.0 * 24.0, 1.0 / (120.0 * 24.0)),
             anc: Lineage::new(4.0, 6.0 * 24.0, std::f64::consts::LN_2 / 7.0),
-            platelets: Lineage::new(250.0, 5.0 * 24.0, 1.0 / (8.5 * 24.0)),
+            platelets: Lineage::with_ageing(
+                250.0,
+                5.0 * 24.0,
+                PLATELET_LIFESPAN_H,
+                PLATELET_AGE_STAGES,
+            )
+            .with_fixed_loss(PLATELET_FIXED_REQUIREMENT_PER_H),
         }
     }
 }
@@ -180,5 +251,35 @@ mod tests {
         let want = 14.5 * (1.0f64 / 1.5).powf(1.0 / 1.17);
         assert!((b.hb.level() - want).abs() < 0.1, "{}", b.hb.level());
         assert!((b.anc.level() - 4.0).abs() < 1e-6);
+    }
+
+    /// Platelets: steady in health despite the fixed requirement; after production stops
+    /// they fall near-linearly (ageing) and below 20 × 10⁹/L within 10 d, whereas a single
+    /// exponential pool with the same mean lifespan keeps ~1/3 after one lifespan.
+    #[test]
+    fn platelets_age_and_fall_below_20_within_ten_days_of_aplasia() {
+        let mut b = Blood::default();
+        for _ in 0..(60 * 24) {
+            b.advance(1.0, 1.0);
+        }
+        assert!(
+            (b.platelets.level() - 250.0).abs() < 1e-6,
+            "{}",
+            b.platelets.level()
+        );
+        let mut expo = Lineage::new(250.0, 5.0 * 24.0, 1.0 / PLATELET_LIFESPAN_H);
+        b.platelets.kill_precursors(0.0, 4);
+        expo.kill_precursors(0.0, 4);
+        let mut day_below = None;
+        for h in 0..(14 * 24) {
+            b.advance(1.0, 0.0);
+            expo.advance(1.0, 0.0);
+            if day_below.is_none() && b.platelets.level() < 20.0 {
+                day_below = Some(h as f64 / 24.0);
+            }
+        }
+        let d = day_below.expect("never below 20");
+        assert!((5.0..=10.0).contains(&d), "below 20 after {d} d");
+        assert!(expo.level() > 50.0, "exponential pool {}", expo.level());
     }
 }

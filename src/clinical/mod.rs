@@ -8,6 +8,7 @@
 
 pub mod chemistry;
 pub mod compartments;
+pub mod infection;
 pub mod mprotein;
 pub mod response;
 pub mod scale;

@@ -26,6 +26,21 @@ use rand::Rng;
 /// 0.5 × 10⁹/L once the ~3 d post-mitotic pool has drained (clinically day +3 to +5) [M].
 pub const PROLIFERATING_STAGES: usize = 2;
 
+/// Stages of the megakaryocyte chain hit by myelosuppression: megakaryocytes replicate their
+/// DNA (endomitosis, up to 64N) through most of their ~5-d maturation, so an alkylator damages
+/// the precursor pool and the first two transit stages; only the last, platelet-shedding stage
+/// is spared. With the ageing platelet pool this gives the post-Mel200 platelet nadir
+/// < 20 × 10⁹/L around day +7 to +10 (MODEL.md §3a) [M].
+pub const MEGAKARYOCYTE_STAGES: usize = 3;
+
+/// Time from re-infusion until a graft stem cell starts to cycle [h]: 3 d. Infused CD34+
+/// cells home to the marrow within hours to days and lodge in niches before the first
+/// divisions (Lapidot, Dar & Kollet 2005, Blood 106:1901); neutrophil engraftment therefore
+/// has a floor of ~day +9 even with very large grafts (Weaver et al. 1995, Blood 86:3961)
+/// [L, calibrated: ANC ≥ 0.5 on 3 consecutive days at day +11 to +14 and platelets
+/// < 20 × 10⁹/L, MODEL.md §3a; see docs/MODEL.md].
+pub const GRAFT_HOMING_LAG_H: f64 = 48.0;
+
 /// Marrow plasma cells [%] that define myeloma without CRAB (IMWG 2014 SLiM: ≥ 60 %) [H].
 pub const DIAGNOSTIC_MARROW_PC_PCT: f64 = 60.0;
 
@@ -51,9 +66,9 @@ pub(super) fn treat_blood(t: Option<&TreatmentState>, blood: &mut Blood, dt_h: f
     let excess = fx.myelosuppression_per_h - crate::pharma::wiring::STEM_SPARING_PER_H;
     if excess > 0.0 {
         let keep = (-excess * dt_h).exp();
-        for l in [&mut blood.hb, &mut blood.anc, &mut blood.platelets] {
-            l.kill_precursors(keep, PROLIFERATING_STAGES);
-        }
+        blood.hb.kill_precursors(keep, PROLIFERATING_STAGES);
+        blood.anc.kill_precursors(keep, PROLIFERATING_STAGES);
+        blood.platelets.kill_precursors(keep, MEGAKARYOCYTE_STAGES);
     }
     if fx.erythropoiesis > 0.0 {
         blood.hb.stimulate(dt_h, fx.erythropoiesis * p);
@@ -122,6 +137,8 @@ impl Model {
             platelets_1e9_l: c.blood.platelets.level(),
             mm_burden_fraction: 1.0,
         };
+        let (seed, time_h) = (self.scenario.seed, self.time_h());
+        let igg = self.clinical.serum.igg_poly_g_l;
         let Some(t) = self.treatment.as_mut() else {
             return Ok(());
         };
@@ -130,8 +147,12 @@ impl Model {
             ..snap
         };
         let (log, procedures) = t.apply(step, &snap);
+        let infection = t.infection_step(seed, step, time_h, snap.anc_1e9_l, igg);
         for (kind, detail) in log {
             events.push(self.event(kind, detail));
+        }
+        if let Some(detail) = infection {
+            events.push(self.event("infection", detail));
         }
         for p in procedures {
             if let Procedure::StemCellInfusion { cd34_per_kg } = p {
@@ -172,11 +193,14 @@ impl Model {
             .collect();
         let n = want.min(free.len());
         let mut r = rng::stream(self.scenario.seed, Purpose::Seeding, self.step, 4);
+        // Quiescent until homed and lodged (`until_h`; see GRAFT_HOMING_LAG_H).
+        let cycling_from_h = (self.time_h() + GRAFT_HOMING_LAG_H) as f32;
         for i in 0..n {
             let j = i + rng::below(r.next_u64(), (free.len() - i) as u32) as usize;
             free.swap(i, j);
             let st = CellState {
                 flags: flags::STEM,
+                until_h: cycling_from_h,
                 ..CellState::default()
             };
             self.lattice.place(free[i], CellKind::Haematopoietic, st);

@@ -5,6 +5,7 @@
 
 pub mod csv_out;
 pub mod manifest;
+pub mod milestones;
 pub mod progress;
 pub mod run_dir;
 

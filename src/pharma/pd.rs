@@ -85,6 +85,13 @@ impl DrugEffects {
         }
     }
 
+    /// Adds `w` × every target of `other` (time averaging over a step).
+    pub fn add_scaled(&mut self, other: &DrugEffects, w: f64) {
+        for t in Target::ALL {
+            *self.slot(t) += w * other.get(t);
+        }
+    }
+
     /// Adds one drug's effect `e` on `target` by the target's combination rule.
     pub fn combine(&mut self, target: Target, e: f64) {
         let s = self.slot(target);

@@ -212,6 +212,11 @@ impl PkState {
         self.x[CENTRAL] / self.params.v1_l
     }
 
+    /// Molar conversion factor [nM per mg/L].
+    pub fn nm_per_mg_l(&self) -> f64 {
+        self.nm_per_mg_l
+    }
+
     /// Plasma concentration [nM].
     pub fn concentration_nm(&self) -> f64 {
         self.concentration_mg_l() * self.nm_per_mg_l

@@ -8,6 +8,7 @@
 //! Reads: the plan, the patient's body, clinical readouts. Writes: doses, events, procedures.
 
 use super::{ClinicalSnapshot, PhaseKind, Procedure, Protocol, TreatmentPlan};
+use crate::clinical::infection::Infections;
 use crate::pharma::wiring::CellDrugStep;
 use crate::pharma::{Body, DrugEffects, Pharmacology};
 
@@ -43,6 +44,7 @@ pub struct TreatmentState {
     burden_ref: f64,
     cells: CellDrugStep,
     dt_h: f64,
+    infections: Infections,
 }
 
 impl TreatmentState {
@@ -81,22 +83,72 @@ impl TreatmentState {
             burden_ref: 0.0,
             cells: CellDrugStep::NEUTRAL,
             dt_h,
+            infections: Infections::default(),
         }
     }
 
-    /// Time-series column names: one `<drug>_nM` per drug the plan can give (library order).
+    /// Time-series column names, two per drug the plan can give (library order), then
+    /// `infections` (cumulative infection episodes):
+    /// `<drug>_cmax_nM`, the largest plasma concentration in the output interval, and
+    /// `<drug>_avg_nM`, the interval mean (AUC / interval length, exact from the PK solution);
+    /// see [`crate::pharma::IntervalStats`]. A once-per-row sample would miss short peaks
+    /// (Mel200 is gone within hours).
     pub fn columns(&self) -> Vec<String> {
         self.drug_ids
             .iter()
-            .map(|&i| format!("{}_nM", self.pharma.drugs()[i].name))
+            .flat_map(|&i| {
+                let n = &self.pharma.drugs()[i].name;
+                [format!("{n}_cmax_nM"), format!("{n}_avg_nM")]
+            })
+            .chain(std::iter::once("infections".to_string()))
             .collect()
     }
 
-    /// Plasma concentrations [nM] matching [`Self::columns`].
+    /// Interval maximum and mean plasma concentrations [nM] matching [`Self::columns`],
+    /// then the cumulative number of infection episodes.
     pub fn concentrations_nm(&self) -> impl Iterator<Item = f64> + '_ {
         self.drug_ids
             .iter()
-            .map(|&i| self.pharma.concentration_nm(i))
+            .flat_map(|&i| {
+                let s = self.pharma.interval(i);
+                [s.max_nm, s.mean_nm]
+            })
+            .chain(std::iter::once(self.infections.count as f64))
+    }
+
+    /// Infection state (episodes so far; see [`crate::clinical::infection`]).
+    pub fn infections(&self) -> &Infections {
+        &self.infections
+    }
+
+    /// After the protocol has started: draws this step's infection onset (see
+    /// [`Infections::step`]) with the active prophylaxis factor. Returns the event detail
+    /// of a new episode.
+    pub fn infection_step(
+        &mut self,
+        seed: u64,
+        step: u64,
+        time_h: f64,
+        anc: f64,
+        igg_g_l: f64,
+    ) -> Option<String> {
+        if !matches!(self.state, StartState::Started(_)) {
+            return None;
+        }
+        let factor = self.proto.infection_hazard_factor();
+        let h = self
+            .infections
+            .step(seed, step, time_h, self.dt_h, anc, igg_g_l, factor)?;
+        Some(format!(
+            "infection episode {} (hazard {h:.4}/day: ANC {anc:.2} ×10⁹/L, polyclonal IgG \
+             {igg_g_l:.1} g/L, prophylaxis factor {factor})",
+            self.infections.count
+        ))
+    }
+
+    /// Starts a new output interval for [`Self::concentrations_nm`] (after a row is written).
+    pub fn take_interval(&mut self) {
+        self.pharma.take_interval();
     }
 
     /// True if the protocol waits for a diagnosis that has not been made yet.

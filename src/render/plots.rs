@@ -185,7 +185,12 @@ pub fn figures(d: &RunData) -> Vec<Figure> {
                     .iter()
                     .filter(|c| is_drug_column(c))
                     .enumerate()
-                    .filter_map(|(k, c)| s(c, &c.replace('_', " "), k))
+                    .filter_map(|(k, c)| {
+                        let label = c.strip_suffix("_cmax_nM").map_or(c.replace('_', " "), |d| {
+                            format!("{} peak [nM]", d.replace('_', " "))
+                        });
+                        s(c, &label, k)
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -312,10 +317,56 @@ pub fn figures(d: &RunData) -> Vec<Figure> {
     figs
 }
 
+/// The parts of the polyline `pts` inside the band `lo ≤ y ≤ hi`, each segment cut where it
+/// crosses an edge (linear interpolation), so nothing is drawn outside the plot area.
+fn clip_polyline(pts: &[(f64, f64)], lo: f64, hi: f64) -> Vec<Vec<(f64, f64)>> {
+    let inside = |y: f64| (lo..=hi).contains(&y);
+    let cut = |a: (f64, f64), b: (f64, f64), y: f64| {
+        let f = (y - a.1) / (b.1 - a.1);
+        (a.0 + f * (b.0 - a.0), y)
+    };
+    let mut parts = Vec::new();
+    let mut cur: Vec<(f64, f64)> = Vec::new();
+    for (k, &q) in pts.iter().enumerate() {
+        let p = if k > 0 { Some(pts[k - 1]) } else { None };
+        match (p, inside(q.1)) {
+            (None, true) => cur.push(q),
+            (None, false) => {}
+            (Some(p), true) => {
+                if !inside(p.1) {
+                    cur.push(cut(p, q, if p.1 > hi { hi } else { lo }));
+                }
+                cur.push(q);
+            }
+            (Some(p), false) => {
+                let edge_in = if q.1 > hi { hi } else { lo };
+                if inside(p.1) {
+                    cur.push(cut(p, q, edge_in));
+                    parts.push(std::mem::take(&mut cur));
+                } else if (p.1 > hi) != (q.1 > hi) {
+                    // Jumps across the whole band: the visible piece.
+                    let (e1, e2) = if p.1 > hi { (hi, lo) } else { (lo, hi) };
+                    parts.push(vec![cut(p, q, e1), cut(p, q, e2)]);
+                }
+            }
+        }
+    }
+    if !cur.is_empty() {
+        parts.push(cur);
+    }
+    parts.retain(|v| v.len() >= 2);
+    parts
+}
+
 /// True for drug-concentration columns `<drug>_<unit>` (not fields, not known readouts).
 fn is_drug_column(c: &str) -> bool {
     const UNITS: [&str; 6] = ["_nM", "_uM", "_ng_mL", "_ng_ml", "_ug_mL", "_ug_ml"];
-    UNITS.iter().any(|u| c.ends_with(u)) && !c.ends_with("_mean_nM") && !c.ends_with("_max_nM")
+    // `<drug>_avg_nM` (interval mean) is left to the CSV: the panel shows the interval maxima
+    // `<drug>_cmax_nM`, which carry the peaks.
+    UNITS.iter().any(|u| c.ends_with(u))
+        && !c.ends_with("_mean_nM")
+        && !c.ends_with("_max_nM")
+        && !c.ends_with("_avg_nM")
 }
 
 /// Treatment phases from `phase` events, each lasting until the next phase starts. The protocol
@@ -681,14 +732,38 @@ fn draw_panel<DB: DrawingBackend>(
                 }
                 let pts = std::mem::take(seg);
                 if pts.len() == 1 {
-                    chart.draw_series(std::iter::once(Circle::new(pts[0], 2, c.filled())))?;
+                    // An isolated value (e.g. one day of high-dose melphalan): a dot, and a
+                    // legend entry if the series has nothing else.
+                    if (y0..=y1).contains(&pts[0].1) {
+                        let a = chart.draw_series(std::iter::once(Circle::new(
+                            pts[0],
+                            3,
+                            c.filled(),
+                        )))?;
+                        if *first {
+                            a.label(s.label.clone())
+                                .legend(move |(x, y)| Circle::new((x + 9, y), 3, c.filled()));
+                            *first = false;
+                        }
+                    }
+                    return Ok(());
                 }
-                let a = chart.draw_series(LineSeries::new(pts, c.stroke_width(2)))?;
-                if *first {
-                    a.label(s.label.clone()).legend(move |(x, y)| {
-                        PathElement::new([(x, y), (x + 18, y)], c.stroke_width(2))
-                    });
-                    *first = false;
+                // plotters does not clip lines to the plot area: cut them at its edges. Each
+                // segment is its own path: a 2-px polyline joins segments with miters, and at
+                // the sharp reversals of a dosing spike (up one row, down the next) the miter
+                // tips shoot far outside the frame (the drug panel's "spikes").
+                for part in clip_polyline(&pts, y0, y1) {
+                    let segs: Vec<PathElement<(f64, f64)>> = part
+                        .windows(2)
+                        .map(|w| PathElement::new(vec![w[0], w[1]], c.stroke_width(2)))
+                        .collect();
+                    let a = chart.draw_series(segs)?;
+                    if *first {
+                        a.label(s.label.clone()).legend(move |(x, y)| {
+                            PathElement::new([(x, y), (x + 18, y)], c.stroke_width(2))
+                        });
+                        *first = false;
+                    }
                 }
                 Ok(())
             };
@@ -712,4 +787,24 @@ fn draw_panel<DB: DrawingBackend>(
             .draw()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clip_polyline;
+
+    #[test]
+    fn clipping_keeps_lines_inside_the_band() {
+        // A spike from 0 to 10 and back in the band [0, 1]: cut at y = 1 on both flanks.
+        let parts = clip_polyline(&[(0.0, 0.0), (1.0, 10.0), (2.0, 0.0)], 0.0, 1.0);
+        assert_eq!(parts.len(), 2, "{parts:?}");
+        assert_eq!(parts[0], vec![(0.0, 0.0), (0.1, 1.0)]);
+        assert_eq!(parts[1], vec![(1.9, 1.0), (2.0, 0.0)]);
+        for p in parts.iter().flatten() {
+            assert!((0.0..=1.0).contains(&p.1));
+        }
+        // A jump across the whole band keeps its visible middle.
+        let parts = clip_polyline(&[(0.0, 2.0), (1.0, -2.0)], 0.0, 1.0);
+        assert_eq!(parts, vec![vec![(0.25, 1.0), (0.5, 0.0)]]);
+    }
 }
