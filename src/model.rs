@@ -17,8 +17,8 @@ use crate::cells::marrow::{Env, MarrowRule};
 use crate::cells::myeloma::{CellState, MyelomaRule, flags};
 use crate::cells::stroma::StromaRule;
 use crate::clinical::{
-    Assessment, Blood, Category, Chemistry, MarrowSummary, RADIOGRAPHIC_BONE_LOSS, ResponseTracker,
-    Scale, Serum,
+    Assessment, Blood, Category, Chemistry, MarrowSummary, PatientTraits, RADIOGRAPHIC_BONE_LOSS,
+    ResponseTracker, Scale, Serum,
 };
 use crate::engine::sweep::{KIND_SLOTS, Sweep, Tally};
 use crate::fields::Field;
@@ -287,6 +287,12 @@ impl Model {
         let mm_alive = population[CellKind::Myeloma as usize] > 0;
         let c = &bio.clinical;
         let pat = &bio.patient;
+        // The typical patient, or (cohort) this seed's patient (clinical::patient).
+        let traits = if pat.cohort {
+            PatientTraits::cohort(s.seed, 0)
+        } else {
+            PatientTraits::typical(pat.isotype)
+        };
         let clinical = ClinicalState {
             scale: Scale::new(
                 pat.weight_kg,
@@ -297,14 +303,15 @@ impl Model {
             ),
             blood: Blood::default(),
             serum: Serum::new(
-                pat.isotype,
+                traits.isotype,
                 pat.weight_kg,
-                c.mprotein_pg_per_cell_day,
-                c.flc_pg_per_cell_day,
+                c.mprotein_pg_per_cell_day * traits.m_factor,
+                c.flc_pg_per_cell_day * traits.flc_factor,
                 c.fcrn_saturation,
             ),
-            chem: Chemistry::new(pat.weight_kg),
-            response: ResponseTracker::new(pat.isotype == Isotype::LightChain),
+            chem: Chemistry::new(pat.weight_kg).with_renal_reserve(traits.renal_reserve),
+            response: ResponseTracker::new(traits.isotype == Isotype::LightChain),
+            traits,
             haem_reference: population[CellKind::Haematopoietic as usize] as f64,
             assess_every_steps: ((c.assess_every_h / s.dt_h).round() as u64).max(1),
             lesion_min_sites: c.lesion_min_sites,
@@ -633,15 +640,10 @@ impl Model {
         let m = self.marrow_summary();
         let dt = self.scenario.dt_h;
         let c = &mut self.clinical;
-        // M-protein and FLC come from the secreting (differentiated) myeloma cells.
-        let n_patient = m.mm_secreting * c.scale.cells_per_site;
         let output = m.marrow_output();
         c.blood.advance_with_myeloma(dt, output, m.mm_fraction());
         treatment::treat_blood(self.treatment.as_ref(), &mut c.blood, dt, output);
-        c.serum
-            .advance(dt, n_patient, output, m.mm_fraction(), c.chem.renal);
-        let lost_ml_per_h = (m.bone_sites_before - m.bone_sites) * c.scale.ml_per_site / dt;
-        c.chem.advance(dt, lost_ml_per_h, c.serum.flc_mg_l());
+        crate::clinical::advance_serum_chemistry(&mut c.serum, &mut c.chem, &c.scale, &m, dt);
         c.burden = m.mm_fraction() as f32;
         let ok = [
             c.blood.hb.level(),
@@ -898,6 +900,8 @@ pub struct ClinicalState {
     pub serum: Serum,
     /// Calcium and kidneys.
     pub chem: Chemistry,
+    /// The patient's whole-body traits (typical, or drawn for a cohort member).
+    pub traits: PatientTraits,
     /// IMWG response.
     pub response: ResponseTracker,
     /// Healthy reference number of haematopoietic cells [cells on the lattice].

@@ -22,7 +22,9 @@
 //!    `reversal_release_h` (Bishop: 3 d).
 //! 5. **Formation.** A reversal cell turns into an osteoblast at `ob_recruit_per_h` ×
 //!    (basal + (1 − basal)·H₂(TGF-β)) / (1 + DKK1/K_DKK1), with a deposit quota of
-//!    `ob_refill_factor` × the resorbed count (coupling). It deposits at
+//!    `ob_refill_factor` × the resorbed count (coupling). While its quota exceeds
+//!    [`OB_WALL_SITES`] it recruits a partner that takes half (a team fills the cavity side
+//!    by side). It deposits at
 //!    `ob_formation_per_h`/(1 + DKK1/K_DKK1) (Bishop: one site per ~8.6 d → ~12 sites in
 //!    ~3–4 months), retreating into the most open free neighbour and mineralising the site it
 //!    leaves (see [`BoneRule::osteoblast`]); it displaces haematopoietic cells, never myeloma
@@ -73,6 +75,13 @@ pub struct BoneRule {
     dims: [usize; 3],
     periodic: bool,
 }
+
+/// Largest deposit quota one osteoblast keeps [sites]: a wall of 5 sites = 50 µm, the wall
+/// thickness of one remodeling packet (40–60 µm; MODEL.md §2b). An osteoblast whose quota is
+/// larger recruits a partner (a dividing osteoprogenitor, at the recruitment rate) that takes
+/// half of it, so a cavity is refilled by a team working side by side, as in a real BMU
+/// (~1000–2000 osteoblasts per unit; Parfitt), not by one cell laying every site in turn.
+pub const OB_WALL_SITES: u16 = 5;
 
 /// Osteoclast crawling rate when no bone is adjacent [1/h] (one site per ~4 h; osteoclasts
 /// migrate ~µm/min on bone, Kanehisa 1990) [L].
@@ -393,6 +402,22 @@ impl BoneRule {
         if crowded {
             if u < self.p_oc_move {
                 return Action::Move { to };
+            }
+            return Action::Stay;
+        }
+        if me.count > OB_WALL_SITES {
+            // Team recruitment: a partner takes half of the quota (osteoprogenitors proliferate
+            // on the reversal surface, Bishop 2024 up to 1/day; DKK1 blocks it like recruitment).
+            if u < self.p_recruit && u < self.p_recruit * self.dkk1_factor(env, view.site) {
+                let half = me.count / 2;
+                return Action::Divide {
+                    to,
+                    mother: CellState {
+                        count: me.count - half,
+                        ..me
+                    },
+                    daughter: CellState { count: half, ..me },
+                };
             }
             return Action::Stay;
         }

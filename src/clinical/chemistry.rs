@@ -5,10 +5,16 @@
 //! `BONE_CA_MG_PER_ML` mg of calcium. The excess above the set point, ΔCa [mg/dL], follows
 //! `dΔ/dt = J/V_ECF − k·(1 + r)/2·Δ`, J the net release [mg/h] (bone lost minus bone
 //! formed; Δ floored at 0), V_ECF = 0.2 L/kg extracellular fluid,
-//! r the renal function. Normal 9.5 mg/dL (8.5–10.5). `CA_CLEARANCE_PER_H` = k (renal and
-//! skeletal buffering of a calcium load, time constant ~10 h, half renal) [L]: not calibrated
-//! to a cohort; with it, the rapid lysis phase of the untreated scenario gives
-//! hypercalcaemia and slow remodeling does not.
+//! r the renal function. Normal 9.5 mg/dL (8.5–10.5). `CA_CLEARANCE_PER_H` = k at normal
+//! kidneys (time constant ~10 h) [L]; the clearance is **renal only** and scales with r
+//! (filtered calcium load ∝ GFR; with PTH suppressed by hypercalcaemia, tubular reabsorption
+//! cannot adapt). Skeletal uptake is not a second clearance term: the skeleton's calcium
+//! uptake is bone formation, already subtracted in J — counting it in k as well would count
+//! it twice, and in myeloma formation is suppressed. Consequence (MODEL.md §5): one
+//! k·r sensitivity makes hypercalcaemia concentrate in patients with reduced renal
+//! reserve or myeloma kidney, as observed clinically (hypercalcaemia and renal failure
+//! co-occur). Sensitivity: a sustained net release of 500 mg Ca/day (≈ 1 mL bone/day)
+//! raises calcium by 1.5 mg/dL at r = 1 and by 3 mg/dL at r = 0.5.
 //!
 //! **Why J is smoothed.** The region is a sample of a skeleton with ~10⁶ remodeling units at
 //! random phases, whose summed resorption and formation are steady and balance in health;
@@ -24,8 +30,13 @@
 //! **Creatinine.** Light-chain cast nephropathy: renal function r ∈ (0, 1] is injured in
 //! proportion to involved FLC above `CAST_THRESHOLD_MG_L` (casts are rare below ~500 mg/L;
 //! Hutchison 2012) and by hypercalcaemia above 11 mg/dL, and recovers slowly:
-//! `dr/dt = −k_inj·(FLC/500 − 1)⁺·r − k_ca·(Ca − 11)⁺·r + k_rec·(1 − r)`. Creatinine =
-//! 0.9 mg/dL / r (creatinine ∝ 1/GFR at steady production) [M].
+//! `dr/dt = −k_inj·(FLC/500 − 1)⁺·r − k_ca·(Ca − 11)⁺·r + k_rec·(r₀ − r)`, r₀ the patient's
+//! renal reserve (baseline GFR / normal; 1 for the typical patient, drawn from the age-66
+//! eGFR distribution in a cohort — see `patient`). Each step uses the exact solution with the
+//! injury held constant over the step (stable for any dt). Creatinine = 0.9 mg/dL / r
+//! (creatinine ∝ 1/GFR at steady production) [M]. Reduced r also slows the clearance of
+//! FLC (see `mprotein`) and of excess calcium, which couples the three (light chains →
+//! kidney → calcium, as in myeloma kidney with hypercalcaemia).
 //!
 //! Reads: net bone loss, involved FLC. Writes: its own state.
 
@@ -36,7 +47,8 @@ pub const BONE_CA_MG_PER_ML: f64 = 480.0;
 pub const ECF_L_PER_KG: f64 = 0.2;
 /// Normal serum calcium [mg/dL] [H].
 pub const CA_NORMAL_MG_DL: f64 = 9.5;
-/// Clearance of excess calcium (kidneys + skeletal buffering; half of it renal) [1/h] [L].
+/// Renal clearance of excess calcium at normal kidneys [1/h] (time constant ~10 h; scaled by
+/// renal function r) [L].
 pub const CA_CLEARANCE_PER_H: f64 = 0.1;
 /// Averaging window of the region's net bone-loss rate before it is scaled to the patient
 /// [h] (one resorption phase, 28 d; MODEL.md §2b: resorption lasts ~2–4 weeks) [L].
@@ -61,6 +73,8 @@ pub struct Chemistry {
     pub renal: f64,
     /// Net bone loss averaged over `BONE_FLUX_WINDOW_H` [mL/h] (negative = net formation).
     pub bone_loss_ml_per_h: f64,
+    /// Baseline renal function the kidneys recover to, (0, 1].
+    pub renal_reserve: f64,
     ecf_dl: f64,
 }
 
@@ -71,8 +85,16 @@ impl Chemistry {
             ca_excess_mg_dl: 0.0,
             renal: 1.0,
             bone_loss_ml_per_h: 0.0,
+            renal_reserve: 1.0,
             ecf_dl: ECF_L_PER_KG * weight_kg * 10.0,
         }
+    }
+
+    /// The same patient with baseline renal function `r0` ∈ (0, 1] (starts there).
+    pub fn with_renal_reserve(mut self, r0: f64) -> Self {
+        self.renal_reserve = r0.clamp(0.05, 1.0);
+        self.renal = self.renal_reserve;
+        self
     }
 
     /// Serum calcium [mg/dL].
@@ -93,13 +115,15 @@ impl Chemistry {
         let w = -(-dt_h / BONE_FLUX_WINDOW_H).exp_m1();
         self.bone_loss_ml_per_h += w * (bone_ml_per_h - self.bone_loss_ml_per_h);
         let j = self.bone_loss_ml_per_h * BONE_CA_MG_PER_ML; // mg/h
-        let k = CA_CLEARANCE_PER_H * (0.5 + 0.5 * self.renal);
+        let k = CA_CLEARANCE_PER_H * self.renal;
         self.ca_excess_mg_dl =
             super::mprotein::exact(self.ca_excess_mg_dl, j / self.ecf_dl, k, dt_h).max(0.0);
         let cast = (flc_mg_l / CAST_THRESHOLD_MG_L - 1.0).max(0.0) * CAST_INJURY_PER_H;
         let hyper = (self.calcium_mg_dl() - 11.0).max(0.0) * CA_INJURY_PER_H;
-        let dr = (-(cast + hyper) * self.renal + RENAL_RECOVERY_PER_H * (1.0 - self.renal)) * dt_h;
-        self.renal = (self.renal + dr).clamp(0.05, 1.0);
+        // Exact step of dr/dt = −inj·r + k_rec·(r₀ − r) with inj constant over the step.
+        let rate = cast + hyper + RENAL_RECOVERY_PER_H;
+        let target = RENAL_RECOVERY_PER_H * self.renal_reserve / rate;
+        self.renal = (target + (self.renal - target) * (-rate * dt_h).exp()).clamp(0.05, 1.0);
     }
 }
 

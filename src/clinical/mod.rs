@@ -10,12 +10,14 @@ pub mod chemistry;
 pub mod compartments;
 pub mod infection;
 pub mod mprotein;
+pub mod patient;
 pub mod response;
 pub mod scale;
 
 pub use chemistry::Chemistry;
 pub use compartments::Blood;
 pub use mprotein::Serum;
+pub use patient::PatientTraits;
 pub use response::{Assessment, Category, ResponseTracker, meets_diagnosis};
 pub use scale::Scale;
 
@@ -57,6 +59,12 @@ impl MarrowSummary {
         }
     }
 
+    /// Myeloma cells on the lattice that secrete M-protein and FLC: the differentiated
+    /// ones (every myeloma cell without a clone hierarchy).
+    pub fn secreting_cells(&self) -> f64 {
+        self.mm_secreting
+    }
+
     /// Normal marrow output relative to the healthy reference (1 = healthy). Without
     /// modelled haematopoiesis (no reference), 1 − myeloma fraction (space taken by tumour).
     pub fn marrow_output(&self) -> f64 {
@@ -66,4 +74,29 @@ impl MarrowSummary {
             1.0 - self.mm_fraction()
         }
     }
+}
+
+/// Advances serum proteins and calcium/kidneys one step of `dt_h` hours from the marrow
+/// summary `m` scaled to the patient by `scale` (the model's `advance_compartments` and
+/// cohort studies that replay one marrow for many patients call this same function).
+///
+/// The whole-patient myeloma count that secretes M-protein and FLC is read through
+/// [`MarrowSummary::secreting_cells`] only.
+pub fn advance_serum_chemistry(
+    serum: &mut Serum,
+    chem: &mut Chemistry,
+    scale: &Scale,
+    m: &MarrowSummary,
+    dt_h: f64,
+) {
+    let n_patient = m.secreting_cells() * scale.cells_per_site;
+    serum.advance(
+        dt_h,
+        n_patient,
+        m.marrow_output(),
+        m.mm_fraction(),
+        chem.renal,
+    );
+    let lost_ml_per_h = (m.bone_sites_before - m.bone_sites) * scale.ml_per_site / dt_h;
+    chem.advance(dt_h, lost_ml_per_h, serum.flc_mg_l());
 }

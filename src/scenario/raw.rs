@@ -182,6 +182,9 @@ pub struct RawPatient {
     pub height_cm: Option<f64>,
     /// `isotype`: `"IgG"`, `"IgA"` or `"light_chain"`. Default IgG (~50–55 % of patients).
     pub isotype: Option<String>,
+    /// `variability`: `"typical"` (deterministic typical patient) or `"cohort"` (kidneys,
+    /// secretion and isotype drawn per seed; `clinical::patient`). Default typical.
+    pub variability: Option<String>,
 }
 
 /// `[clinical]`; defaults in [`ClinicalParams`](super::ClinicalParams).

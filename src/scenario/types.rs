@@ -261,8 +261,12 @@ pub struct BoneCellParams {
     pub ob_basal_fraction: f64,
     /// DKK1 level that halves recruitment and deposition [nM] (Wnt inhibition; Tian 2003) [L].
     pub ob_dkk1_half_nm: f64,
-    /// Bone deposition rate of one osteoblast [sites/h]. Bishop 2024: one site per ~8.6 d at
-    /// basal TGF-β.
+    /// Bone deposition rate of one osteoblast [sites/h]: the adjusted apposition rate (mineral
+    /// apposition averaged over the whole formation period, off-periods included) 0.4 µm/d on
+    /// 10-µm sites = 0.04 sites/d — a 50-µm wall in ~125 d (Eriksen 1986, Endocr Rev 7:379:
+    /// trabecular wall ~50–60 µm, formation period ~4–5 months). Bishop 2024's one
+    /// site per ~8.6 d was for one osteoblast refilling a whole cavity alone; here teams of
+    /// osteoblasts (`OB_WALL_SITES`) work side by side.
     pub ob_formation_per_h: f64,
     /// Longest osteoblast active life [h] (Manolagas 2000: ~3 months; cap 200 d).
     pub ob_lifespan_max_h: f64,
@@ -295,7 +299,7 @@ impl Default for BoneCellParams {
             ob_tgfb_half_nm: 0.1,
             ob_basal_fraction: 0.05,
             ob_dkk1_half_nm: 0.2,
-            ob_formation_per_h: 1.0 / (8.6 * 24.0),
+            ob_formation_per_h: 0.04 / 24.0,
             ob_lifespan_max_h: 200.0 * 24.0,
             ob_apoptosis_fraction: 0.0,
             ob_refill_factor: 1.25,
@@ -419,6 +423,9 @@ pub struct PatientParams {
     pub height_cm: f64,
     /// Clone isotype.
     pub isotype: Isotype,
+    /// Whole-body traits: the deterministic typical patient (false, default) or one patient
+    /// drawn per seed from documented distributions (true; `clinical::patient`).
+    pub cohort: bool,
 }
 
 impl Default for PatientParams {
@@ -427,6 +434,7 @@ impl Default for PatientParams {
             weight_kg: 70.0,
             height_cm: 170.0,
             isotype: Isotype::IgG,
+            cohort: false,
         }
     }
 }

@@ -932,6 +932,14 @@ fn check_biology(c: &mut Checker, raw: &RawScenario) -> Biology {
         .map_or(dp.isotype, |i| {
             [Isotype::IgG, Isotype::IgA, Isotype::LightChain][i]
         });
+    let cohort = c
+        .choice(
+            "patient.variability",
+            p.variability.as_deref(),
+            "typical",
+            &["typical", "cohort"],
+        )
+        .is_some_and(|i| i == 1);
 
     let k = &raw.clinical;
     let dc = ClinicalParams::default();
@@ -988,6 +996,7 @@ fn check_biology(c: &mut Checker, raw: &RawScenario) -> Biology {
             weight_kg,
             height_cm,
             isotype,
+            cohort,
         },
         clinical: ClinicalParams {
             assess_every_h,
