@@ -535,7 +535,9 @@ impl Model {
                             }
                         } else if k == STROMA && p.flags & flags::ENGAGED != 0 {
                             r += engaged;
-                        } else if k == MYELOMA && let Some(m) = mm_mult {
+                        } else if k == MYELOMA
+                            && let Some(m) = mm_mult
+                        {
                             r *= m[p.clone as usize] as f64;
                         }
                         *s += r;

@@ -273,12 +273,18 @@ fn drug_kill_is_lower_next_to_stroma() {
         "factor 0.5: near {near:?} far {far:?} ratio {ratio:.3} z {:.1}",
         z(near, far)
     );
-    assert!(near[0] > 2000 && far[1] > 200, "too few events: {near:?} {far:?}");
+    assert!(
+        near[0] > 2000 && far[1] > 200,
+        "too few events: {near:?} {far:?}"
+    );
     assert!(ratio < 0.6 && z(near, far) > 3.0, "ratio {ratio:.3}");
     let (near1, far1) = deaths_by_stroma_contact(1.0);
     let ratio1 = rate(near1) / rate(far1);
     eprintln!("factor 1.0: near {near1:?} far {far1:?} ratio {ratio1:.3}");
-    assert!(ratio1 > 0.75, "without CAM-DR the kill should not depend on contact");
+    assert!(
+        ratio1 > 0.75,
+        "without CAM-DR the kill should not depend on contact"
+    );
 }
 
 /// default.toml's patient (biology, clones, hierarchy) on a 100 × 100 patch (50 seeds: the
@@ -305,8 +311,13 @@ fn default_vrd(hierarchy: bool, cycles: u32, seed: u64) -> Scenario {
         format!("run.seed={seed}"),
     ]
     .into();
-    load_str(&format!("{biology}\n{clones}\n{vrd}"), "<vrd test>", &dir, &sets)
-        .unwrap_or_else(|e| panic!("{e}"))
+    load_str(
+        &format!("{biology}\n{clones}\n{vrd}"),
+        "<vrd test>",
+        &dir,
+        &sets,
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Myeloma cells at day `d` (daily records).
@@ -340,10 +351,16 @@ fn hierarchy_gives_biphasic_vrd_response_and_mrd() {
             n(84.0)
         );
         assert!(n(84.0) > 0.0, "seed {seed}: eradicated during induction");
-        assert!(early > 0.0 && early >= 2.0 * late, "seed {seed}: not biphasic");
+        assert!(
+            early > 0.0 && early >= 2.0 * late,
+            "seed {seed}: not biphasic"
+        );
     }
     let (_, o) = common::run_in_memory(&default_vrd(false, 4, 1), 2);
     let end = mm_at(&o, 270.0 + 84.0);
     eprintln!("no hierarchy: {} -> {end} cells", mm_at(&o, 270.0));
-    assert_eq!(end, 0.0, "control: the one-compartment model should be eradicated");
+    assert_eq!(
+        end, 0.0,
+        "control: the one-compartment model should be eradicated"
+    );
 }

@@ -135,8 +135,7 @@ impl MyelomaRule {
             if go && let Some(to) = view.random_neighbour_of(CellKind::Empty, rng) {
                 // Hierarchy (clones::hierarchy): a progenitor stays one and its daughter
                 // self-renews or differentiates; a differentiated cell spends a division.
-                let (mother_flags, daughter_flags) = match env.clones.and_then(|c| c.hierarchy())
-                {
+                let (mother_flags, daughter_flags) = match env.clones.and_then(|c| c.hierarchy()) {
                     None => (0, 0),
                     Some(h) if is_progenitor(me.flags) => {
                         let d = if unit(rng.next_u64()) < h.self_renewal {
