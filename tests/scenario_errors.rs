@@ -300,7 +300,7 @@ fn built_in_default_matches_its_description() {
     let s = scenario::load_default(&[]).unwrap();
     assert_eq!(s.origin, "<built-in default>");
     assert_eq!(s.space.dims, [200, 200, 1]);
-    assert_eq!(s.steps, 640 * 6); // 640 d at dt 4 h
+    assert_eq!(s.steps, 1365 * 6); // 1365 d (3 years from the start of treatment) at dt 4 h
     assert_eq!(s.myeloma.initial_cells, 200);
     assert!(matches!(s.bone, BoneParams::Procedural { .. }));
     let names: Vec<&str> = s.fields.iter().map(|f| f.name.as_str()).collect();
