@@ -289,12 +289,16 @@ impl<P: Copy> SiteView<'_, P> {
         let want = kind as u8;
         if self.interior {
             // Fixed-size copies let the compiler unroll the common neighbourhoods.
-            let mut mask = match self.deltas.len() {
-                4 => self.match_mask::<4>(want),
-                6 => self.match_mask::<6>(want),
-                8 => self.match_mask::<8>(want),
-                26 => self.match_mask::<26>(want),
-                _ => unreachable!("neighbourhoods have 4, 6, 8 or 26 sites"),
+            // A predictable branch chain, cheaper than a jump table on this path.
+            let h = self.deltas.len();
+            let mut mask = if h == 4 {
+                self.match_mask::<4>(want)
+            } else if h == 8 {
+                self.match_mask::<8>(want)
+            } else if h == 6 {
+                self.match_mask::<6>(want)
+            } else {
+                self.match_mask::<26>(want)
             };
             let m = mask.count_ones();
             if m == 0 {
@@ -561,6 +565,35 @@ fn candidates16<const SOLE: bool, P: Copy>(lat: &Shared<P>, i: usize, sole: u8, 
     }
 }
 
+/// False only if none of the 32 sites from `i` holds `sole` (or, when `SOLE` is false, any
+/// cell). Conservative on targets without SSE2 (always true). Caller ensures `i + 32 ≤ len`.
+#[inline(always)]
+fn any_candidate32<const SOLE: bool, P: Copy>(lat: &Shared<P>, i: usize, sole: u8) -> bool {
+    debug_assert!(i + 32 <= lat.len);
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        // SAFETY: SSE2 is part of the x86_64 baseline; both loads are in bounds (see above).
+        unsafe {
+            let a = _mm_loadu_si128(lat.kind.add(i) as *const __m128i);
+            let b = _mm_loadu_si128(lat.kind.add(i + 16) as *const __m128i);
+            if SOLE {
+                let k = _mm_set1_epi8(sole as i8);
+                let m = _mm_or_si128(_mm_cmpeq_epi8(a, k), _mm_cmpeq_epi8(b, k));
+                _mm_movemask_epi8(m) != 0
+            } else {
+                let m = _mm_cmpeq_epi8(_mm_or_si128(a, b), _mm_setzero_si128());
+                _mm_movemask_epi8(m) != 0xFFFF
+            }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (lat, i, sole);
+        true
+    }
+}
+
 /// Collects into `cells` the sites of `tile` whose cell is due to act (kind acts, stamp is
 /// not `tag`), in index order, and returns how many there are. Sixteen sites are tested at
 /// a time ([`candidates16`]) so empty stretches cost a few instructions; with `SOLE` the
@@ -594,6 +627,11 @@ fn gather<const SOLE: bool, P: Copy>(
             let row_first = n;
             let mut x = 0;
             while x + 16 <= row_len {
+                // Skip 32 sites at once where none can act (most of a sparse lattice).
+                if x + 32 <= row_len && !any_candidate32::<SOLE, P>(lat, start + x, sole) {
+                    x += 32;
+                    continue;
+                }
                 let mut due = candidates16::<SOLE, P>(lat, start + x, sole, tag);
                 while due != 0 {
                     let i = start + x + due.trailing_zeros() as usize;
