@@ -828,7 +828,67 @@ fn apply<P: Copy>(lat: &Shared<P>, t: &mut Tally, s: usize, kind: u8, action: Ac
 
 #[cfg(test)]
 mod tests {
-    use super::nonzero_bytes;
+    use super::*;
+
+    #[test]
+    fn shared_draw_shuffle_is_uniform() {
+        // All 6 orders of 3 cells, 60 000 shuffles: each expects 10 000 (sd ≈ 91); allow 5 sd.
+        let mut counts = std::collections::HashMap::new();
+        let mut rng = rng::stream(5, Purpose::Bench, 0, 0);
+        for _ in 0..60_000 {
+            let mut cells = [0u32, 1, 2];
+            let mut bits = [0u32; 3];
+            shuffle_sharing_draws(&mut cells, &mut bits, &mut rng);
+            *counts.entry(cells).or_insert(0i64) += 1;
+        }
+        assert_eq!(counts.len(), 6);
+        for (order, c) in &counts {
+            assert!((c - 10_000).abs() < 460, "{order:?}: {c}");
+        }
+    }
+
+    #[test]
+    fn gather_masks_match_a_site_by_site_check_and_reset_stale_stamps() {
+        let mut r = rng::stream(6, Purpose::Bench, 0, 0);
+        let n = 64;
+        for round in 0..200 {
+            let mut kind: Vec<u8> = (0..n).map(|_| (r.next_u64() % 4) as u8).collect();
+            let mut stamp: Vec<u8> = (0..n).map(|_| (r.next_u64() % 3) as u8 * 7).collect();
+            let tag = 7u8;
+            let (k0, s0) = (kind.clone(), stamp.clone());
+            let lat = Shared::<()> {
+                kind: kind.as_mut_ptr(),
+                stamp: stamp.as_mut_ptr(),
+                payload: std::ptr::NonNull::<()>::dangling().as_ptr(),
+                len: n,
+            };
+            let i = round % 17;
+            let any = candidates16::<false, ()>(&lat, i, 0, tag);
+            let two = candidates16::<true, ()>(&lat, i, 2, tag);
+            for b in 0..16 {
+                let stale = s0[i + b] != tag;
+                assert_eq!(
+                    any >> b & 1 == 1,
+                    k0[i + b] != 0 && stale,
+                    "round {round} b {b}"
+                );
+                assert_eq!(
+                    two >> b & 1 == 1,
+                    k0[i + b] == 2 && stale,
+                    "round {round} b {b}"
+                );
+                assert_eq!(stamp[i + b], if stale { 0 } else { tag });
+            }
+            let has2 = (i..i + 32).any(|j| k0[j] == 2);
+            let has_any = (i..i + 32).any(|j| k0[j] != 0);
+            assert!(!has2 || any_candidate32::<true, ()>(&lat, i, 2));
+            assert!(!has_any || any_candidate32::<false, ()>(&lat, i, 0));
+            if cfg!(target_arch = "x86_64") {
+                assert_eq!(any_candidate32::<true, ()>(&lat, i, 2), has2);
+                assert_eq!(any_candidate32::<false, ()>(&lat, i, 0), has_any);
+            }
+        }
+    }
 
     #[test]
     fn nonzero_byte_mask_is_exact() {
