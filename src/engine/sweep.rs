@@ -289,12 +289,16 @@ impl<P: Copy> SiteView<'_, P> {
         let want = kind as u8;
         if self.interior {
             // Fixed-size copies let the compiler unroll the common neighbourhoods.
-            let mut mask = match self.deltas.len() {
-                4 => self.match_mask::<4>(want),
-                6 => self.match_mask::<6>(want),
-                8 => self.match_mask::<8>(want),
-                26 => self.match_mask::<26>(want),
-                _ => unreachable!("neighbourhoods have 4, 6, 8 or 26 sites"),
+            // A predictable branch chain, cheaper than a jump table on this path.
+            let h = self.deltas.len();
+            let mut mask = if h == 4 {
+                self.match_mask::<4>(want)
+            } else if h == 8 {
+                self.match_mask::<8>(want)
+            } else if h == 6 {
+                self.match_mask::<6>(want)
+            } else {
+                self.match_mask::<26>(want)
             };
             let m = mask.count_ones();
             if m == 0 {
@@ -561,6 +565,35 @@ fn candidates16<const SOLE: bool, P: Copy>(lat: &Shared<P>, i: usize, sole: u8, 
     }
 }
 
+/// False only if none of the 32 sites from `i` holds `sole` (or, when `SOLE` is false, any
+/// cell). Conservative on targets without SSE2 (always true). Caller ensures `i + 32 ≤ len`.
+#[inline(always)]
+fn any_candidate32<const SOLE: bool, P: Copy>(lat: &Shared<P>, i: usize, sole: u8) -> bool {
+    debug_assert!(i + 32 <= lat.len);
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        // SAFETY: SSE2 is part of the x86_64 baseline; both loads are in bounds (see above).
+        unsafe {
+            let a = _mm_loadu_si128(lat.kind.add(i) as *const __m128i);
+            let b = _mm_loadu_si128(lat.kind.add(i + 16) as *const __m128i);
+            if SOLE {
+                let k = _mm_set1_epi8(sole as i8);
+                let m = _mm_or_si128(_mm_cmpeq_epi8(a, k), _mm_cmpeq_epi8(b, k));
+                _mm_movemask_epi8(m) != 0
+            } else {
+                let m = _mm_cmpeq_epi8(_mm_or_si128(a, b), _mm_setzero_si128());
+                _mm_movemask_epi8(m) != 0xFFFF
+            }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (lat, i, sole);
+        true
+    }
+}
+
 /// Collects into `cells` the sites of `tile` whose cell is due to act (kind acts, stamp is
 /// not `tag`), in index order, and returns how many there are. Sixteen sites are tested at
 /// a time ([`candidates16`]) so empty stretches cost a few instructions; with `SOLE` the
@@ -594,6 +627,11 @@ fn gather<const SOLE: bool, P: Copy>(
             let row_first = n;
             let mut x = 0;
             while x + 16 <= row_len {
+                // Skip 32 sites at once where none can act (most of a sparse lattice).
+                if x + 32 <= row_len && !any_candidate32::<SOLE, P>(lat, start + x, sole) {
+                    x += 32;
+                    continue;
+                }
                 let mut due = candidates16::<SOLE, P>(lat, start + x, sole, tag);
                 while due != 0 {
                     let i = start + x + due.trailing_zeros() as usize;
@@ -790,7 +828,67 @@ fn apply<P: Copy>(lat: &Shared<P>, t: &mut Tally, s: usize, kind: u8, action: Ac
 
 #[cfg(test)]
 mod tests {
-    use super::nonzero_bytes;
+    use super::*;
+
+    #[test]
+    fn shared_draw_shuffle_is_uniform() {
+        // All 6 orders of 3 cells, 60 000 shuffles: each expects 10 000 (sd ≈ 91); allow 5 sd.
+        let mut counts = std::collections::HashMap::new();
+        let mut rng = rng::stream(5, Purpose::Bench, 0, 0);
+        for _ in 0..60_000 {
+            let mut cells = [0u32, 1, 2];
+            let mut bits = [0u32; 3];
+            shuffle_sharing_draws(&mut cells, &mut bits, &mut rng);
+            *counts.entry(cells).or_insert(0i64) += 1;
+        }
+        assert_eq!(counts.len(), 6);
+        for (order, c) in &counts {
+            assert!((c - 10_000).abs() < 460, "{order:?}: {c}");
+        }
+    }
+
+    #[test]
+    fn gather_masks_match_a_site_by_site_check_and_reset_stale_stamps() {
+        let mut r = rng::stream(6, Purpose::Bench, 0, 0);
+        let n = 64;
+        for round in 0..200 {
+            let mut kind: Vec<u8> = (0..n).map(|_| (r.next_u64() % 4) as u8).collect();
+            let mut stamp: Vec<u8> = (0..n).map(|_| (r.next_u64() % 3) as u8 * 7).collect();
+            let tag = 7u8;
+            let (k0, s0) = (kind.clone(), stamp.clone());
+            let lat = Shared::<()> {
+                kind: kind.as_mut_ptr(),
+                stamp: stamp.as_mut_ptr(),
+                payload: std::ptr::NonNull::<()>::dangling().as_ptr(),
+                len: n,
+            };
+            let i = round % 17;
+            let any = candidates16::<false, ()>(&lat, i, 0, tag);
+            let two = candidates16::<true, ()>(&lat, i, 2, tag);
+            for b in 0..16 {
+                let stale = s0[i + b] != tag;
+                assert_eq!(
+                    any >> b & 1 == 1,
+                    k0[i + b] != 0 && stale,
+                    "round {round} b {b}"
+                );
+                assert_eq!(
+                    two >> b & 1 == 1,
+                    k0[i + b] == 2 && stale,
+                    "round {round} b {b}"
+                );
+                assert_eq!(stamp[i + b], if stale { 0 } else { tag });
+            }
+            let has2 = (i..i + 32).any(|j| k0[j] == 2);
+            let has_any = (i..i + 32).any(|j| k0[j] != 0);
+            assert!(!has2 || any_candidate32::<true, ()>(&lat, i, 2));
+            assert!(!has_any || any_candidate32::<false, ()>(&lat, i, 0));
+            if cfg!(target_arch = "x86_64") {
+                assert_eq!(any_candidate32::<true, ()>(&lat, i, 2), has2);
+                assert_eq!(any_candidate32::<false, ()>(&lat, i, 0), has_any);
+            }
+        }
+    }
 
     #[test]
     fn nonzero_byte_mask_is_exact() {
