@@ -159,16 +159,16 @@ impl Factors {
     /// `r = D·Δt/Δx²` and decay per sub-step `kdt = k·Δt`, folding `1/(1 + kΔt)` into the
     /// first axis of length > 1.
     ///
-    /// With `old = Some(faces_before)` (same `r`, `kdt` and boundary as the last call), only
-    /// lines with a changed face are refactored: remodeling moves a few bone sites per step,
-    /// which touches a few rows and columns. Each line's factors depend only on its own
-    /// faces, so the result is the same as a full refactor.
+    /// With `dirty = Some(flags)` (same `r`, `kdt` and boundary as the last call), only the
+    /// lines flagged (per axis, by line id) are refactored: remodeling moves a few bone sites
+    /// per step, which touches a few rows and columns. Each line's factors depend only on its
+    /// own faces, so the result is the same as a full refactor.
     pub fn factor(
         &mut self,
         dims: [usize; 3],
         periodic: bool,
         faces: &[Vec<f64>; 3],
-        old: Option<&[Vec<f64>; 3]>,
+        dirty: Option<&[Vec<bool>; 3]>,
         r: f64,
         kdt: f64,
     ) {
@@ -201,11 +201,8 @@ impl Factors {
                     _ => id,
                 };
                 let g = &faces[a];
-                if let Some(old) = old {
-                    let o = &old[a];
-                    if (0..n).all(|j| g[base + j * strides[a]] == o[base + j * strides[a]]) {
-                        continue;
-                    }
+                if dirty.is_some_and(|d| !d[a][id]) {
+                    continue;
                 }
                 line.load(n, |j| g[base + j * strides[a]], periodic, r * inv1k);
                 line.factor(ax.cyclic);
