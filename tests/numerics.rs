@@ -462,7 +462,10 @@ fn implicit_error_vs_converged(
     substeps: u32,
 ) -> (f64, f64) {
     let g = geom([48, 48, 1], Boundary::Closed);
-    let (d, k) = (d_um2_s * 3600.0, std::f64::consts::LN_2 / (t_half_min / 60.0));
+    let (d, k) = (
+        d_um2_s * 3600.0,
+        std::f64::consts::LN_2 / (t_half_min / 60.0),
+    );
     let mut kind = vec![0u8; g.len()];
     for y in 0..48 {
         for x in 30..34 {
@@ -475,7 +478,11 @@ fn implicit_error_vs_converged(
         for _ in 0..steps {
             for (i, s) in f.sources_mut().iter_mut().enumerate() {
                 let u = lcg(&mut seed);
-                *s = if u < 0.08 && kind[i] == 0 { 10.0 * u } else { 0.0 };
+                *s = if u < 0.08 && kind[i] == 0 {
+                    10.0 * u
+                } else {
+                    0.0
+                };
             }
             f.advance(&g, dt, &kind);
         }
@@ -521,7 +528,10 @@ fn implicit_error_at_default_scenario_settings() {
         let (l2, peak) = implicit_error_vs_converged(d, t_half, dt, steps, 1);
         eprintln!("{name} dt {dt} h: relative L2 {l2:.4}, max-norm {peak:.4}");
         assert!(l2 <= 1.2 * l2_at, "{name} dt {dt}: L2 {l2:.4} vs {l2_at}");
-        assert!(peak <= 1.2 * max_at, "{name} dt {dt}: max {peak:.4} vs {max_at}");
+        assert!(
+            peak <= 1.2 * max_at,
+            "{name} dt {dt}: max {peak:.4} vs {max_at}"
+        );
     }
 }
 

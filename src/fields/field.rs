@@ -184,7 +184,13 @@ impl Field {
             Scratch::Implicit(f) => {
                 // The last sub-step zeroes the sources as it reads them.
                 for i in 0..n_sub {
-                    f.substep(self.dims, &mut self.conc, &mut self.source, sub, i + 1 == n_sub);
+                    f.substep(
+                        self.dims,
+                        &mut self.conc,
+                        &mut self.source,
+                        sub,
+                        i + 1 == n_sub,
+                    );
                 }
             }
         }
@@ -243,7 +249,14 @@ impl Field {
                 let sub = dt_h / substeps as f64;
                 let r = p.diffusion_um2_per_h * sub / (geom.site_um * geom.site_um);
                 let kdt = p.decay_per_h * sub;
-                f.factor(self.dims, self.periodic, &self.faces, Some(&self.dirty), r, kdt);
+                f.factor(
+                    self.dims,
+                    self.periodic,
+                    &self.faces,
+                    Some(&self.dirty),
+                    r,
+                    kdt,
+                );
             }
             return;
         }
@@ -267,7 +280,14 @@ impl Field {
         if let Scratch::Implicit(f) = &mut self.scratch {
             let sub = dt_h / substeps as f64;
             let r = p.diffusion_um2_per_h * sub / (geom.site_um * geom.site_um);
-            f.factor(self.dims, self.periodic, &self.faces, None, r, p.decay_per_h * sub);
+            f.factor(
+                self.dims,
+                self.periodic,
+                &self.faces,
+                None,
+                r,
+                p.decay_per_h * sub,
+            );
         }
         self.substeps = substeps;
         self.key = Some(key);
@@ -459,7 +479,11 @@ mod tests {
                     other[j] ^= (j != i) as u8;
                     let mut want = vec![i.min(j), i.max(j)];
                     want.dedup();
-                    assert_eq!(bone_changed(&kind, &other, code), want, "code {code} at {i}");
+                    assert_eq!(
+                        bone_changed(&kind, &other, code),
+                        want,
+                        "code {code} at {i}"
+                    );
                 }
             }
         }

@@ -395,12 +395,7 @@ fn x_sweeps(t: &mut [f64], m: &[f64], am: &[f64], cp: &[f64]) {
     for j in 1..n {
         let (done, rest) = t.split_at_mut(j * W);
         let r = j * W..(j + 1) * W;
-        lin_forward(
-            &mut rest[..W],
-            &done[(j - 1) * W..],
-            &m[r.clone()],
-            &am[r],
-        );
+        lin_forward(&mut rest[..W], &done[(j - 1) * W..], &m[r.clone()], &am[r]);
     }
     // Back: row_j −= cp_j·row_{j+1}.
     for j in (0..n - 1).rev() {
