@@ -398,10 +398,10 @@ fn time_advance_200x200() {
 /// Accuracy of the default scheme at the default parameters. The implicit LOD solver is run
 /// at one sub-step per hour with D·Δt/Δx² = 360 (DKK1: D = 10 µm²/s, t½ = 1 h, 10 µm sites);
 /// its splitting error is measured against a converged explicit solution of the same problem
-/// (2 000 sub-steps). Measured with the decay-distributed LOD scheme: 6.4 % relative L2 with
-/// one sub-step, 2.6 % with 16 (the classic LOD scheme it replaced measured 10 % with one) —
-/// the numbers quoted in docs/DESIGN-NOTES.md. The test pins the one-sub-step figure so a
-/// regression in the solver (or a claim drifting from the code) is caught.
+/// (2 000 sub-steps). Measured when written (classic LOD, the default): 10 % relative L2 with
+/// one sub-step, 5 % with 4, 1.5 % with 64 — the numbers quoted in docs/DESIGN-NOTES.md (with
+/// the decay distributed over the factors: 6.4 % with one). The test pins the one-sub-step
+/// figure so a regression in the solver (or a claim drifting from the code) is caught.
 #[test]
 fn implicit_splitting_error_at_default_parameters_is_as_documented() {
     use myelosim::space::geometry::{Boundary, Geometry, Neighbourhood};
@@ -443,7 +443,7 @@ fn implicit_splitting_error_at_default_parameters_is_as_documented() {
     let one = rel(&run(Solver::Implicit, 1));
     let many = rel(&run(Solver::Implicit, 16));
     eprintln!("DKK1 dt 1 h: relative L2 {one:.4} with one sub-step, {many:.4} with 16");
-    assert!(one < 0.075, "one sub-step: {one:.3}");
+    assert!(one < 0.13, "one sub-step: {one:.3}");
     assert!(
         many < one / 2.0,
         "sub-steps must converge: {many:.3} vs {one:.3}"
@@ -460,6 +460,7 @@ fn implicit_error_vs_converged(
     dt: f64,
     steps: usize,
     substeps: u32,
+    distributed: bool,
 ) -> (f64, f64) {
     let g = geom([48, 48, 1], Boundary::Closed);
     let (d, k) = (
@@ -474,6 +475,7 @@ fn implicit_error_vs_converged(
     }
     let run = |solver: Solver, n: u32| {
         let mut f = Field::new(params(d, k, solver, n, 0.1), &g);
+        f.set_distributed_decay(distributed);
         let mut seed = 11u64;
         for _ in 0..steps {
             for (i, s) in f.sources_mut().iter_mut().enumerate() {
@@ -508,8 +510,8 @@ fn implicit_error_vs_converged(
 
 /// Accuracy at the default scenario's settings (one sub-step per model step, dt 4 h and 1 h)
 /// for its four distinct (D, t½) pairs, against a converged explicit solution. The bounds are
-/// the errors measured for the decay-distributed LOD scheme + 20 %; the classic LOD scheme it
-/// replaced measured (L2 / max-norm, dt 4 h) RANKL 0.31 / 0.62, OPG 0.074 / 0.18, DKK1
+/// the errors measured for the decay-distributed LOD scheme + 20 %; the classic LOD scheme
+/// (still the model's default) measured (L2 / max-norm, dt 4 h) RANKL 0.31 / 0.62, OPG 0.074 / 0.18, DKK1
 /// 0.050 / 0.095, IL-6 0.060 / 0.13, so a return to it fails here (docs/PERFORMANCE.md).
 #[test]
 fn implicit_error_at_default_scenario_settings() {
@@ -525,8 +527,15 @@ fn implicit_error_at_default_scenario_settings() {
         ("il6", 15.0, 30.0, 1.0, 0.0230, 0.1007),
     ] {
         let steps = if dt == 4.0 { 6 } else { 12 }; // 24 h / 12 h of changing sources
-        let (l2, peak) = implicit_error_vs_converged(d, t_half, dt, steps, 1);
-        eprintln!("{name} dt {dt} h: relative L2 {l2:.4}, max-norm {peak:.4}");
+        let (l2, peak) = implicit_error_vs_converged(d, t_half, dt, steps, 1, true);
+        let (c2, cpeak) = implicit_error_vs_converged(d, t_half, dt, steps, 1, false);
+        eprintln!(
+            "{name} dt {dt} h: relative L2 {l2:.4}, max-norm {peak:.4} (classic: {c2:.4}, {cpeak:.4})"
+        );
+        assert!(
+            l2 < c2,
+            "{name} dt {dt}: distributed {l2:.4} vs classic {c2:.4}"
+        );
         assert!(l2 <= 1.2 * l2_at, "{name} dt {dt}: L2 {l2:.4} vs {l2_at}");
         assert!(
             peak <= 1.2 * max_at,

@@ -40,6 +40,7 @@ struct Key {
     substeps: u32,
     solver: Solver,
     periodic: bool,
+    distributed_decay: bool,
 }
 
 /// Solver-specific scratch.
@@ -71,6 +72,8 @@ pub struct Field {
     /// Per axis, per line: whether a face on it changed (scratch for partial refactoring).
     dirty: [Vec<bool>; 3],
     key: Option<Key>,
+    /// Implicit solver: decay distributed over the 1D factors (see [`implicit`]).
+    distributed_decay: bool,
     substeps: u32,
     scratch: Scratch,
 }
@@ -98,10 +101,20 @@ impl Field {
             dirty: std::array::from_fn(|a| vec![false; if dims[a] > 1 { n / dims[a] } else { 0 }]),
             faces,
             key: None,
+            distributed_decay: false,
             substeps: params.substeps.max(1),
             scratch,
             params,
         }
+    }
+
+    /// Selects the implicit splitting: `false` (the default) is the classic LOD form the
+    /// model's biology was calibrated with; `true` distributes the decay over the 1D factors
+    /// (`r' = r/(1 + kΔt)`), several times more accurate for fast-decaying signals at large
+    /// steps (docs/PERFORMANCE.md) but not yet calibrated against. Takes effect on the next
+    /// [`Field::advance`].
+    pub fn set_distributed_decay(&mut self, on: bool) {
+        self.distributed_decay = on;
     }
 
     /// Field name.
@@ -217,6 +230,7 @@ impl Field {
             substeps,
             solver: p.solver,
             periodic: self.periodic,
+            distributed_decay: self.distributed_decay,
         };
         let bone_code = CellKind::Bone as u8;
         if self.key == Some(key) {
@@ -256,6 +270,7 @@ impl Field {
                     Some(&self.dirty),
                     r,
                     kdt,
+                    self.distributed_decay,
                 );
             }
             return;
@@ -287,6 +302,7 @@ impl Field {
                 None,
                 r,
                 p.decay_per_h * sub,
+                self.distributed_decay,
             );
         }
         self.substeps = substeps;
