@@ -168,6 +168,9 @@ impl Factors {
     /// lines flagged (per axis, by line id) are refactored: remodeling moves a few bone sites
     /// per step, which touches a few rows and columns. Each line's factors depend only on its
     /// own faces, so the result is the same as a full refactor.
+    // The arguments are the independent inputs of a factorisation; a struct would only
+    // rename them.
+    #[allow(clippy::too_many_arguments)]
     pub fn factor(
         &mut self,
         dims: [usize; 3],
