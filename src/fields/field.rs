@@ -40,6 +40,7 @@ struct Key {
     substeps: u32,
     solver: Solver,
     periodic: bool,
+    distributed_decay: bool,
 }
 
 /// Solver-specific scratch.
@@ -66,9 +67,13 @@ pub struct Field {
     /// Relative face conductance between each site and its +axis neighbour (wrapping; zero
     /// across a closed edge). Empty for an axis of length 1.
     faces: [Vec<f64>; 3],
-    /// The face conductances before the last rebuild (to refactor only changed lines).
-    old_faces: [Vec<f64>; 3],
+    /// Sites whose bone state changed since the last call (scratch).
+    changed: Vec<usize>,
+    /// Per axis, per line: whether a face on it changed (scratch for partial refactoring).
+    dirty: [Vec<bool>; 3],
     key: Option<Key>,
+    /// Implicit solver: decay distributed over the 1D factors (see [`implicit`]).
+    distributed_decay: bool,
     substeps: u32,
     scratch: Scratch,
 }
@@ -92,13 +97,24 @@ impl Field {
             dims,
             periodic: geom.boundary == Boundary::Periodic,
             bone: vec![0; n],
-            old_faces: faces.clone(),
+            changed: Vec::new(),
+            dirty: std::array::from_fn(|a| vec![false; if dims[a] > 1 { n / dims[a] } else { 0 }]),
             faces,
             key: None,
+            distributed_decay: false,
             substeps: params.substeps.max(1),
             scratch,
             params,
         }
+    }
+
+    /// Selects the implicit splitting: `false` (the default) is the classic LOD form the
+    /// model's biology was calibrated with; `true` distributes the decay over the 1D factors
+    /// (`r' = r/(1 + kΔt)`), several times more accurate for fast-decaying signals at large
+    /// steps (docs/PERFORMANCE.md) but not yet calibrated against. Takes effect on the next
+    /// [`Field::advance`].
+    pub fn set_distributed_decay(&mut self, on: bool) {
+        self.distributed_decay = on;
     }
 
     /// Field name.
@@ -181,7 +197,13 @@ impl Field {
             Scratch::Implicit(f) => {
                 // The last sub-step zeroes the sources as it reads them.
                 for i in 0..n_sub {
-                    f.substep(self.dims, &mut self.conc, &mut self.source, sub, i + 1 == n_sub);
+                    f.substep(
+                        self.dims,
+                        &mut self.conc,
+                        &mut self.source,
+                        sub,
+                        i + 1 == n_sub,
+                    );
                 }
             }
         }
@@ -208,16 +230,54 @@ impl Field {
             substeps,
             solver: p.solver,
             periodic: self.periodic,
+            distributed_decay: self.distributed_decay,
         };
         let bone_code = CellKind::Bone as u8;
-        let same_key = self.key == Some(key);
-        if same_key && !bone_changed(kind, &self.bone, bone_code) {
+        if self.key == Some(key) {
+            // Only the bone layout can have moved: remodeling changes a few sites per step,
+            // so update their faces and refactor only the lines through them. Each line's
+            // factors depend only on its own faces, so this equals a full rebuild.
+            self.changed.clear();
+            bone_changes(kind, &self.bone, bone_code, &mut self.changed);
+            if self.changed.is_empty() {
+                return;
+            }
+            for d in &mut self.dirty {
+                d.fill(false);
+            }
+            for &i in &self.changed {
+                self.bone[i] ^= 1;
+            }
+            for &i in &self.changed {
+                update_faces_at(
+                    self.dims,
+                    self.periodic,
+                    &self.bone,
+                    p.bone_diffusion_factor,
+                    &mut self.faces,
+                    &mut self.dirty,
+                    i,
+                );
+            }
+            if let Scratch::Implicit(f) = &mut self.scratch {
+                let sub = dt_h / substeps as f64;
+                let r = p.diffusion_um2_per_h * sub / (geom.site_um * geom.site_um);
+                let kdt = p.decay_per_h * sub;
+                f.factor(
+                    self.dims,
+                    self.periodic,
+                    &self.faces,
+                    Some(&self.dirty),
+                    r,
+                    kdt,
+                    self.distributed_decay,
+                );
+            }
             return;
         }
         for (b, &k) in self.bone.iter_mut().zip(kind) {
             *b = (k == bone_code) as u8;
         }
-        std::mem::swap(&mut self.faces, &mut self.old_faces);
         build_faces(
             self.dims,
             self.periodic,
@@ -235,10 +295,15 @@ impl Field {
         if let Scratch::Implicit(f) = &mut self.scratch {
             let sub = dt_h / substeps as f64;
             let r = p.diffusion_um2_per_h * sub / (geom.site_um * geom.site_um);
-            // Same key and solver: only the bone layout moved, so only lines whose faces
-            // changed need refactoring.
-            let old = (same_key && solver_matches).then_some(&self.old_faces);
-            f.factor(self.dims, self.periodic, &self.faces, old, r, p.decay_per_h * sub);
+            f.factor(
+                self.dims,
+                self.periodic,
+                &self.faces,
+                None,
+                r,
+                p.decay_per_h * sub,
+                self.distributed_decay,
+            );
         }
         self.substeps = substeps;
         self.key = Some(key);
@@ -272,25 +337,98 @@ fn new_scratch(solver: Solver, dims: [usize; 3]) -> Scratch {
     }
 }
 
-/// Whether the bone layout of `kind` differs from `bone` (1 = bone, 0 = not).
+/// Appends to `out` the sites whose bone state in `kind` differs from `bone` (1 = bone).
 ///
 /// Runs every advance, so it compares eight sites per step with word arithmetic ("SWAR"):
 /// `x = word ⊕ (code·0x0101…)` has a zero byte exactly where a site is bone, and
 /// `¬(((x & 0x7F…) + 0x7F…) | x) & 0x80…` sets the top bit of exactly those bytes (no carry
 /// crosses a byte: Warren, *Hacker's Delight*, 2nd ed., §6-1). Shifted down, that is the
-/// stored 0/1 mask of the same eight sites.
-fn bone_changed(kind: &[u8], bone: &[u8], code: u8) -> bool {
+/// stored 0/1 mask of the same eight sites; only differing words are examined byte by byte.
+fn bone_changes(kind: &[u8], bone: &[u8], code: u8, out: &mut Vec<usize>) {
     const LO7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
     const ONES: u64 = 0x0101_0101_0101_0101;
     let pattern = ONES * code as u64;
     let (k8, b8) = (kind.chunks_exact(8), bone.chunks_exact(8));
-    let (kr, br) = (k8.remainder(), b8.remainder());
-    let words = k8.zip(b8).any(|(k, b)| {
+    let tail = kind.len() - k8.remainder().len();
+    for (w, (k, b)) in k8.zip(b8).enumerate() {
         let x = u64::from_le_bytes(k.try_into().unwrap()) ^ pattern;
         let is_bone = !(((x & LO7) + LO7) | x) & !LO7;
-        (is_bone >> 7) != u64::from_le_bytes(b.try_into().unwrap())
-    });
-    words || kr.iter().zip(br).any(|(&k, &b)| (k == code) as u8 != b)
+        let diff = (is_bone >> 7) ^ u64::from_le_bytes(b.try_into().unwrap());
+        if diff != 0 {
+            for j in 0..8 {
+                if (diff >> (8 * j)) & 1 != 0 {
+                    out.push(8 * w + j);
+                }
+            }
+        }
+    }
+    for i in tail..kind.len() {
+        if (kind[i] == code) as u8 != bone[i] {
+            out.push(i);
+        }
+    }
+}
+
+/// Relative conductance of the face joining site `i` to its +axis-`a` neighbour (wrapping
+/// when periodic; 0 across a closed far edge).
+fn face_value(
+    dims: [usize; 3],
+    periodic: bool,
+    bone: &[u8],
+    factor: f64,
+    a: usize,
+    i: usize,
+) -> f64 {
+    let w = |i: usize| if bone[i] != 0 { factor } else { 1.0 };
+    let strides = [1, dims[0], dims[0] * dims[1]];
+    let pos = (i / strides[a]) % dims[a];
+    if pos + 1 < dims[a] {
+        harmonic(w(i), w(i + strides[a]))
+    } else if periodic {
+        harmonic(w(i), w(i + strides[a] - dims[a] * strides[a]))
+    } else {
+        0.0
+    }
+}
+
+/// Recomputes the faces on both sides of site `i` along every axis and marks the lines
+/// through `i` dirty.
+fn update_faces_at(
+    dims: [usize; 3],
+    periodic: bool,
+    bone: &[u8],
+    factor: f64,
+    faces: &mut [Vec<f64>; 3],
+    dirty: &mut [Vec<bool>; 3],
+    i: usize,
+) {
+    let [nx, ny, _] = dims;
+    let strides = [1, nx, nx * ny];
+    for a in 0..3 {
+        let n = dims[a];
+        if n == 1 {
+            continue;
+        }
+        let pos = (i / strides[a]) % n;
+        faces[a][i] = face_value(dims, periodic, bone, factor, a, i);
+        let below = if pos > 0 {
+            Some(i - strides[a])
+        } else if periodic {
+            Some(i + (n - 1) * strides[a])
+        } else {
+            None
+        };
+        if let Some(j) = below {
+            faces[a][j] = face_value(dims, periodic, bone, factor, a, j);
+        }
+        // Line ids as enumerated by `implicit::Factors::factor`.
+        let line = match a {
+            0 => i / nx,
+            1 => i % nx + nx * (i / (nx * ny)),
+            _ => i % (nx * ny),
+        };
+        dirty[a][line] = true;
+    }
 }
 
 /// Harmonic mean of two relative diffusivities (0 if either is 0).
@@ -312,35 +450,25 @@ fn build_faces(
     factor: f64,
     faces: &mut [Vec<f64>; 3],
 ) {
-    let [nx, ny, nz] = dims;
-    let w = |i: usize| if bone[i] != 0 { factor } else { 1.0 };
-    let strides = [1, nx, nx * ny];
     for a in 0..3 {
         if dims[a] == 1 {
             continue;
         }
-        let g = &mut faces[a];
-        for z in 0..nz {
-            for y in 0..ny {
-                for x in 0..nx {
-                    let i = x + nx * (y + ny * z);
-                    let pos = [x, y, z][a];
-                    g[i] = if pos + 1 < dims[a] {
-                        harmonic(w(i), w(i + strides[a]))
-                    } else if periodic {
-                        harmonic(w(i), w(i + strides[a] - dims[a] * strides[a]))
-                    } else {
-                        0.0
-                    };
-                }
-            }
+        for (i, g) in faces[a].iter_mut().enumerate() {
+            *g = face_value(dims, periodic, bone, factor, a, i);
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::bone_changed;
+    use super::bone_changes;
+
+    fn bone_changed(kind: &[u8], bone: &[u8], code: u8) -> Vec<usize> {
+        let mut out = Vec::new();
+        bone_changes(kind, bone, code, &mut out);
+        out
+    }
 
     /// The word-wise comparison agrees with a byte-by-byte one for every byte value as the
     /// code, including lengths that are not a multiple of eight.
@@ -359,11 +487,19 @@ mod tests {
                     .map(|_| if next() < 64 { code } else { next() })
                     .collect();
                 let exact: Vec<u8> = kind.iter().map(|&k| (k == code) as u8).collect();
-                assert!(!bone_changed(&kind, &exact, code), "code {code} len {len}");
+                assert!(bone_changed(&kind, &exact, code).is_empty(), "code {code}");
                 for i in 0..len {
                     let mut other = exact.clone();
                     other[i] ^= 1;
-                    assert!(bone_changed(&kind, &other, code), "code {code} at {i}");
+                    let j = (i * 7 + 3) % len;
+                    other[j] ^= (j != i) as u8;
+                    let mut want = vec![i.min(j), i.max(j)];
+                    want.dedup();
+                    assert_eq!(
+                        bone_changed(&kind, &other, code),
+                        want,
+                        "code {code} at {i}"
+                    );
                 }
             }
         }

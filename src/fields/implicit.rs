@@ -1,12 +1,17 @@
-//! Locally-one-dimensional (LOD) backward Euler with the decay distributed over the axis
-//! solves: one implicit 1D diffusion solve per axis and sub-step, with implicit decay and
-//! sources.
+//! Locally-one-dimensional (LOD) backward Euler: one implicit 1D diffusion solve per axis and
+//! sub-step, with implicit decay and sources; optionally with the decay distributed over the
+//! axis solves (more accurate, not yet the default).
 //!
 //! Reads: the relative face conductances built by [`super::field`], the source rates.
 //! Writes: the concentrations, in place (plus a solver-private transposed copy).
 //!
 //! ## Scheme
-//! The full backward-Euler step for `∂c/∂t = D·L·c − k·c + s` over a sub-step Δt solves
+//! Classic LOD (the default; Yanenko 1971, *The Method of Fractional Steps*): per sub-step,
+//! `c ← (c + Δt·s)/(1 + kΔt)`, then for each axis in the order x, y, z solve
+//! `(I − r·L_a)·c⁺ = c`.
+//!
+//! Distributed decay (`distribute = true` in [`Factors::factor`]): the full backward-Euler
+//! step for `∂c/∂t = D·L·c − k·c + s` over a sub-step Δt solves
 //! `((1 + kΔt)·I − r·L)·c⁺ = c + Δt·s` with `r = DΔt/Δx²` and `L = Σ_a L_a` (the conservative
 //! 1D operators, relative face conductances). It is approximated by the product of 1D factors
 //! `(1 + kΔt)·Π_a (I − r'·L_a)` with `r' = r/(1 + kΔt)`:
@@ -24,7 +29,9 @@
 //! extra, keeps every property below, and its error in the quasi-steady limit (kΔt ≫ 1) is
 //! `(D²/k)·L_x·L_y` instead of `kΔt·D·L`. Measured against a converged explicit solution at
 //! the default scenario's settings (dt 4 h, one sub-step; `tests/numerics.rs`) the relative
-//! L2 error falls from 31 % to a few percent for RANKL/TGF-β (docs/PERFORMANCE.md).
+//! L2 error falls from 31 % to 8 % for RANKL/TGF-β (docs/PERFORMANCE.md). It is not the
+//! default yet because the model's biology was calibrated with the classic form: with it the
+//! healthy-marrow BV/TV and the anaemia-at-diagnosis checks of `tests/biology.rs` fail.
 //!
 //! Each 1D matrix `I − r'·L_a` is a symmetric M-matrix whose columns sum to 1 under no-flux
 //! walls, so every solve is unconditionally stable, keeps concentrations non-negative and
@@ -35,8 +42,7 @@
 //! (Press et al., *Numerical Recipes*, 3rd ed., §2.7.2). The coefficients only change when the
 //! bone layout, the step or the parameters do, so the elimination multipliers (and the
 //! Sherman–Morrison vector `z`) are factored once and reused: a solve is two multiply-add
-//! sweeps per line. The decay factor `1/(1 + kΔt)` is folded into the first axis's
-//! multipliers. With these signs (`am ≤ 0`, `cp ≤ 0`, `z ≤ 0`) every update adds non-negative
+//! sweeps per line. With these signs (`am ≤ 0`, `cp ≤ 0`, `z ≤ 0`) every update adds non-negative
 //! terms, so the result is non-negative in floating point too.
 //!
 //! ## Layout and parallelism
@@ -113,8 +119,8 @@ pub struct Factors {
     block: Vec<f64>,
     /// Per-line Sherman–Morrison factors of one plane (y and z solves).
     fac: Vec<f64>,
-    /// 1/(1 + kΔt) for a lattice of a single site (no axis to fold the decay into), else 1.
-    lone_decay: f64,
+    /// The decay factor 1/(1 + kΔt), applied with the sources before the first solve.
+    decay: f64,
     /// Scratch for factoring one line (kept so refactoring does not allocate).
     line: LineScratch,
 }
@@ -150,33 +156,38 @@ impl Factors {
                 Vec::new()
             },
             fac: vec![0.0; (dims[0] * dims[1]).max(dims[0] * dims[2])],
-            lone_decay: 1.0,
+            decay: 1.0,
             line: LineScratch::default(),
         }
     }
 
-    /// Factors the operators `I − r'·L_a` with `r' = r/(1 + kΔt)`, for diffusion number
-    /// `r = D·Δt/Δx²` and decay per sub-step `kdt = k·Δt`, folding `1/(1 + kΔt)` into the
-    /// first axis of length > 1.
+    /// Factors the operators `I − r'·L_a` for diffusion number `r = D·Δt/Δx²` and decay per
+    /// sub-step `kdt = k·Δt`: `r' = r/(1 + kΔt)` if `distribute`, else `r' = r` (classic).
     ///
-    /// With `old = Some(faces_before)` (same `r`, `kdt` and boundary as the last call), only
-    /// lines with a changed face are refactored: remodeling moves a few bone sites per step,
-    /// which touches a few rows and columns. Each line's factors depend only on its own
-    /// faces, so the result is the same as a full refactor.
+    /// With `dirty = Some(flags)` (same `r`, `kdt` and boundary as the last call), only the
+    /// lines flagged (per axis, by line id) are refactored: remodeling moves a few bone sites
+    /// per step, which touches a few rows and columns. Each line's factors depend only on its
+    /// own faces, so the result is the same as a full refactor.
+    // The arguments are the independent inputs of a factorisation; a struct would only
+    // rename them.
+    #[allow(clippy::too_many_arguments)]
     pub fn factor(
         &mut self,
         dims: [usize; 3],
         periodic: bool,
         faces: &[Vec<f64>; 3],
-        old: Option<&[Vec<f64>; 3]>,
+        dirty: Option<&[Vec<bool>; 3]>,
         r: f64,
         kdt: f64,
+        distribute: bool,
     ) {
         let [nx, ny, nz] = dims;
         let strides = [1, nx, nx * ny];
         let inv1k = 1.0 / (1.0 + kdt);
-        let first = (0..3).find(|&a| dims[a] > 1);
-        self.lone_decay = if first.is_none() { inv1k } else { 1.0 };
+        self.decay = inv1k;
+        // Diffusion number of each 1D factor: r' = r/(1 + kΔt) when the decay is distributed
+        // over the factors, r for the classic LOD form.
+        let r_line = if distribute { r * inv1k } else { r };
         let line = &mut self.line;
         for a in 0..3 {
             let n = dims[a];
@@ -192,7 +203,6 @@ impl Factors {
                 ax.bg.resize(slots, 0.0);
                 ax.inv.resize(slots, 0.0);
             }
-            let scale = if Some(a) == first { inv1k } else { 1.0 };
             // Enumerate line starts (sites with coordinate a == 0) and their line ids.
             for id in 0..lines {
                 let base = match a {
@@ -201,13 +211,10 @@ impl Factors {
                     _ => id,
                 };
                 let g = &faces[a];
-                if let Some(old) = old {
-                    let o = &old[a];
-                    if (0..n).all(|j| g[base + j * strides[a]] == o[base + j * strides[a]]) {
-                        continue;
-                    }
+                if dirty.is_some_and(|d| !d[a][id]) {
+                    continue;
                 }
-                line.load(n, |j| g[base + j * strides[a]], periodic, r * inv1k);
+                line.load(n, |j| g[base + j * strides[a]], periodic, r_line);
                 line.factor(ax.cyclic);
                 for j in 0..n {
                     let i = if a == 0 {
@@ -215,7 +222,7 @@ impl Factors {
                     } else {
                         base + j * strides[a]
                     };
-                    ax.m[i] = line.m[j] * scale;
+                    ax.m[i] = line.m[j];
                     ax.am[i] = line.am[j];
                     ax.cp[i] = line.cp[j];
                     if ax.cyclic {
@@ -243,6 +250,7 @@ impl Factors {
     ) {
         let [nx, ny, nz] = dims;
         let avx2 = use_avx2();
+        let e = self.decay;
         if nx > 1 {
             let ax = &self.axes[0];
             let chunk = W * nx;
@@ -268,13 +276,12 @@ impl Factors {
                     #[cfg(target_arch = "x86_64")]
                     if avx2 {
                         // SAFETY: AVX2 support was detected at run time.
-                        unsafe { x_group_avx2(t, cg, sg, &co, nx, sub, consume) };
+                        unsafe { x_group_avx2(t, cg, sg, &co, nx, (sub, e), consume) };
                         return;
                     }
-                    x_group::<false>(t, cg, sg, &co, nx, sub, consume);
+                    x_group::<false>(t, cg, sg, &co, nx, (sub, e), consume);
                 });
         } else {
-            let e = self.lone_decay;
             for (cv, sv) in c.iter_mut().zip(s) {
                 *cv = (*cv + sub * *sv) * e;
                 if consume {
@@ -336,7 +343,7 @@ fn x_group<const AVX2: bool>(
     s: &mut [f64],
     co: &XGroup,
     nx: usize,
-    sub: f64,
+    (sub, e): (f64, f64),
     consume: bool,
 ) {
     let cnt = c.len() / nx;
@@ -345,7 +352,7 @@ fn x_group<const AVX2: bool>(
     for l in 0..cnt {
         let (cr, sr) = (&c[l * nx..(l + 1) * nx], &mut s[l * nx..(l + 1) * nx]);
         for j in 0..nx {
-            t[j * W + l] = cr[j] + sub * sr[j];
+            t[j * W + l] = (cr[j] + sub * sr[j]) * e;
         }
         if consume {
             sr.fill(0.0);
@@ -398,12 +405,7 @@ fn x_sweeps(t: &mut [f64], m: &[f64], am: &[f64], cp: &[f64]) {
     for j in 1..n {
         let (done, rest) = t.split_at_mut(j * W);
         let r = j * W..(j + 1) * W;
-        lin_forward(
-            &mut rest[..W],
-            &done[(j - 1) * W..],
-            &m[r.clone()],
-            &am[r],
-        );
+        lin_forward(&mut rest[..W], &done[(j - 1) * W..], &m[r.clone()], &am[r]);
     }
     // Back: row_j −= cp_j·row_{j+1}.
     for j in (0..n - 1).rev() {
@@ -499,10 +501,10 @@ fn x_group_avx2(
     s: &mut [f64],
     co: &XGroup,
     nx: usize,
-    sub: f64,
+    sub_e: (f64, f64),
     consume: bool,
 ) {
-    x_group::<true>(t, c, s, co, nx, sub, consume)
+    x_group::<true>(t, c, s, co, nx, sub_e, consume)
 }
 
 /// `width` interleaved lines of length `n` (element `j` of line `l` is `c[j·width + l]`) and
