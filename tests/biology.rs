@@ -514,3 +514,33 @@ fn progenitor_exit_matches_its_rate() {
     let got = m.count(CellKind::Haematopoietic) as f64;
     assert!((got - n * p).abs() < 4.0 * se, "{got} vs {} ± {se}", n * p);
 }
+
+/// `[patient] variability = "cohort"` makes seed s simulate cohort member 0 of seed s (the
+/// patient the cohort replay above calls member 0); the default is the typical patient; an
+/// unknown option is refused.
+#[test]
+fn cohort_variability_draws_this_seeds_patient() {
+    for seed in [1u64, 2] {
+        let s = scenario(
+            "untreated_myeloma.toml",
+            &sets(&[
+                "space.nx=40",
+                "space.ny=40",
+                "patient.variability=\"cohort\"",
+                &format!("run.seed={seed}"),
+            ]),
+        );
+        let m = Model::new(&s).unwrap();
+        let t = m.clinical().traits;
+        assert_eq!(t, PatientTraits::cohort(seed, 0));
+        assert_eq!(m.clinical().chem.renal, t.renal_reserve);
+    }
+    let s = scenario(
+        "untreated_myeloma.toml",
+        &sets(&["space.nx=40", "space.ny=40"]),
+    );
+    let m = Model::new(&s).unwrap();
+    assert_eq!(m.clinical().traits, PatientTraits::typical(Isotype::IgG));
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/untreated_myeloma.toml");
+    assert!(load_file(&p, &sets(&["patient.variability=\"random\""])).is_err());
+}

@@ -165,4 +165,20 @@ mod tests {
         let plateau = 0.002 * BONE_CA_MG_PER_ML / c.ecf_dl / CA_CLEARANCE_PER_H;
         assert!((c.ca_excess_mg_dl / plateau - 1.0).abs() < 0.01);
     }
+
+    /// A patient with half the renal reserve starts at creatinine 1.8 mg/dL and, under the
+    /// same sustained bone loss, reaches twice the calcium excess (clearance ∝ r).
+    #[test]
+    fn renal_reserve_sets_creatinine_and_calcium_sensitivity() {
+        let mut a = Chemistry::new(70.0);
+        let mut b = Chemistry::new(70.0).with_renal_reserve(0.5);
+        assert!((b.creatinine_mg_dl() - 1.8).abs() < 1e-12);
+        for _ in 0..(200 * 24) {
+            a.advance(1.0, 0.002, 20.0);
+            b.advance(1.0, 0.002, 20.0);
+        }
+        assert!((b.renal - 0.5).abs() < 1e-9, "{}", b.renal);
+        let ratio = b.ca_excess_mg_dl / a.ca_excess_mg_dl;
+        assert!((ratio - 2.0).abs() < 0.01, "{ratio}");
+    }
 }

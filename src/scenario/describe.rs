@@ -438,10 +438,16 @@ fn describe_biology(s: &Scenario, o: &mut String) {
     let _ = writeln!(o, "\nPatient and clinical readouts");
     let _ = writeln!(
         o,
-        "  patient:        {} kg, {} cm, isotype {}",
+        "  patient:        {} kg, {} cm, isotype {}{}",
         pt.weight_kg,
         pt.height_cm,
-        pt.isotype.name()
+        pt.isotype.name(),
+        if pt.cohort {
+            " — variability cohort: kidneys, secretion and isotype drawn per seed \
+             (clinical::patient)"
+        } else {
+            ""
+        }
     );
     let marrow_ml =
         c.red_marrow_g_per_kg * pt.weight_kg / crate::clinical::scale::RED_MARROW_DENSITY_G_PER_ML;
