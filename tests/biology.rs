@@ -338,6 +338,8 @@ fn replay(m: &Model, o: &MemoryObserver, traits: PatientTraits) -> (Option<AtDia
     for k in 1..t.len() {
         let summary = MarrowSummary {
             mm_cells: mm[k],
+            // untreated_myeloma.toml has no clone hierarchy: every myeloma cell secretes.
+            mm_secreting: mm[k],
             haem_cells: haem[k],
             haem_reference: haem[0],
             nucleated: mm[k] + haem[k] + stroma[k] + immune[k],
