@@ -410,5 +410,8 @@ fn hierarchy_gives_biphasic_vrd_response_and_mrd() {
         e0 / l0
     );
     assert_eq!(mm_at(&o, 312.0), 0.0, "control should be eradicated");
-    assert!(e0 < 1.3 * l0, "control: M-protein should fall monophasically");
+    assert!(
+        e0 < 1.3 * l0,
+        "control: M-protein should fall monophasically"
+    );
 }
