@@ -85,11 +85,13 @@ pub struct Hierarchy {
     /// spending one division [L; set with `self_renewal`].
     pub differentiated_divisions: u8,
     /// Progenitor drug kill / division block relative to differentiated cells, per
-    /// [`super::DrugClass`] [-]. Defaults: PI 0.1, IMiD 0.1, anti-CD38 0.5, alkylator 0.25,
-    /// steroid 0.1. Matsui 2008: CD138− clonogenic cells resist dexamethasone, lenalidomide,
-    /// bortezomib and 4-hydroxycyclophosphamide in vitro that kill CD138+ cells; Tang 2016:
-    /// drug-tolerant progenitors explain the slow second phase; CD38 is lower on CD138−
-    /// precursors (Matsui 2004) [L].
+    /// [`super::DrugClass`] [-]. Defaults: PI 0.02, IMiD 0.02, anti-CD38 0.5, alkylator 0.25,
+    /// steroid 0.02. Matsui 2008: CD138− clonogenic cells resist dexamethasone, lenalidomide,
+    /// bortezomib and 4-hydroxycyclophosphamide in vitro that kill CD138+ cells (clonogenic
+    /// growth essentially unaffected, hence 0.02 rather than the first guess 0.1, which let
+    /// VRd drive the progenitors extinct and left no M-protein plateau; docs/MODEL.md
+    /// §3.3.6); Tang 2016: drug-tolerant progenitors explain the slow second phase; CD38 is
+    /// lower on CD138− precursors (Matsui 2004) [L].
     pub progenitor_sensitivity: [f64; N_CLASSES],
 }
 
@@ -101,7 +103,7 @@ impl Default for Hierarchy {
             progenitor_division_x: 0.75,
             progenitor_death_x: 0.25,
             differentiated_divisions: 15,
-            progenitor_sensitivity: [0.1, 0.1, 0.5, 0.25, 0.1],
+            progenitor_sensitivity: [0.02, 0.02, 0.5, 0.25, 0.02],
         }
     }
 }
