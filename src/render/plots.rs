@@ -136,12 +136,24 @@ pub fn figures(d: &RunData) -> Vec<Figure> {
     // Clinical panel.
     let mut clin = Vec::new();
     if let Some(mut p) = one("m_protein_g_dl", "Serum M-protein", "M-protein [g/dL]") {
-        if let Some(base) = p.series[0]
-            .y
-            .iter()
-            .copied()
-            .find(|v| v.is_finite() && *v > 0.0)
-        {
+        // IMWG bands are relative to the response baseline: the M-protein when treatment
+        // starts, or (untreated runs) at the first response assessment. Not the first row,
+        // which is the tiny value of a newly seeded clone.
+        let base_time = d
+            .events_of("phase")
+            .find(|e| e.detail.starts_with("treatment starts"))
+            .or_else(|| d.events_of("response").next())
+            .map(|e| e.time_d);
+        let series = &p.series[0];
+        let base = base_time.and_then(|t0| {
+            series
+                .x
+                .iter()
+                .zip(&series.y)
+                .find(|(x, y)| **x >= t0 && y.is_finite() && **y > 0.0)
+                .map(|(_, y)| *y)
+        });
+        if let Some(base) = base {
             p.hlines = vec![
                 (base, "baseline".into()),
                 (0.5 * base, "PR (−50 %)".into()),
