@@ -13,7 +13,7 @@ use std::time::Instant;
 use rand::Rng;
 
 use crate::cells::lattice::{CellKind, Lattice};
-use crate::engine::sweep::{Action, Rule, SiteView, Sweep};
+use crate::engine::sweep::{Action, BirthDeath, Rule, SiteView, Sweep};
 use crate::rng::{Stream, threshold32};
 use crate::space::geometry::{Boundary, Geometry, Neighbourhood};
 use crate::space::tiles::Tiling;
@@ -127,6 +127,17 @@ impl Rule for BddRule {
             }
         }
         Action::Stay
+    }
+
+    /// The same decision, applied branch-free by the sweep (neighbour picked from the event
+    /// bits instead of a further draw; see [`BirthDeath`]).
+    #[inline]
+    fn birth_death(&self) -> Option<BirthDeath> {
+        Some(BirthDeath {
+            death: self.death,
+            attempt: self.attempt,
+            into: CellKind::Empty,
+        })
     }
 }
 

@@ -155,6 +155,39 @@ pub trait Rule: Sync {
         let _ = bits;
         self.decide(view, rng)
     }
+
+    /// Opt-in fast path for rules that are nothing but a [`BirthDeath`] decision on the
+    /// shared 32 bits (BDD-lattice-v1). When this returns `Some`, [`Rule::SHARED_DRAW`] is
+    /// `true`, a single kind acts, `into` is another kind and the neighbourhood has 4 sites,
+    /// the sweep applies the decision itself: cells with no event are dropped while shuffling
+    /// and the rest act without branching on whether or where they divide (see
+    /// [`BirthDeath`]). Cells on the lattice edge that have an event still go through
+    /// [`Rule::decide_with`], which must make the same decision from the same bits (and
+    /// return [`Action::Stay`] without drawing when the bits are `≥ attempt`). The default
+    /// (`None`) keeps every rule on the general path.
+    #[inline]
+    fn birth_death(&self) -> Option<BirthDeath> {
+        None
+    }
+}
+
+/// A decision that depends only on 32 uniform bits `u` and the neighbours' kinds: the cell
+/// dies if `u < death`; else, if `u < attempt`, it divides into a uniformly chosen neighbour
+/// holding `into` (if there is one; the daughter gets the mother's payload); else it stays.
+/// Thresholds are in units of 2⁻³² ([`crate::rng::threshold32`]), `death ≤ attempt ≤ 2³²`.
+///
+/// The sweep's fast path picks the neighbour from the same bits: given an attempt, `u −
+/// death` is uniform on `0..attempt − death`, so scaling it to `0..m` (m = matching
+/// neighbours) is a uniform choice (to within m/(attempt − death), below 10⁻⁷ for BDD) that
+/// needs no further draw and no branch on the random outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BirthDeath {
+    /// Death threshold: dies if `u < death`.
+    pub death: u64,
+    /// Attempt threshold: tries to divide if `death ≤ u < attempt`.
+    pub attempt: u64,
+    /// Kind of the neighbouring site a daughter may occupy (normally [`CellKind::Empty`]).
+    pub into: CellKind,
 }
 
 /// Raw access to the lattice arrays, shared by the tasks of one colour pass.
@@ -705,6 +738,23 @@ fn sweep_tile<R: Rule>(
         // neighbour, continue the same stream).
         w.bits.resize(n, 0);
         let bits = &mut w.bits[..n];
+        if let (Some(bd), Some(k), 4) = (rule.birth_death(), sole, deltas.len()) {
+            if bd.into as u8 != k {
+                // Cells whose bits say "no event" change nothing: only the others are kept,
+                // in visiting order, for the acting pass.
+                let m = shuffle_keeping_events(cells, bits, &mut rng, bd.attempt);
+                let deltas: &[isize; 4] = deltas.try_into().expect("4 neighbours");
+                let (cells, bits) = (&cells[..m], &bits[..m]);
+                act_birth_death(
+                    cells, bits, lat, geom, rule, bd, k, tag, &mut rng, deltas, &mut t,
+                );
+                // No cell of kind `k` is overwritten in this sweep (daughters go to sites of
+                // kind `into` ≠ `k`), so every gathered cell acted.
+                t.acted = n as u64;
+                w.tally = t;
+                return;
+            }
+        }
         shuffle_sharing_draws(cells, bits, &mut rng);
         let mut acted = 0u64;
         for (&entry, &b) in cells.iter().zip(bits.iter()) {
@@ -762,6 +812,166 @@ fn sweep_tile<R: Rule>(
         }
     }
     w.tally = t;
+}
+
+/// `PICK4[mask << 2 | p]`: index of the p-th set bit (from the lowest) of a 4-bit mask, for
+/// p below the mask's popcount (other entries are 0 and never used to write).
+const PICK4: [u8; 64] = {
+    let mut t = [0u8; 64];
+    let mut mask = 0;
+    while mask < 16 {
+        let mut p = 0;
+        let mut k = 0;
+        while k < 4 {
+            if mask >> k & 1 == 1 {
+                t[mask << 2 | p] = k as u8;
+                p += 1;
+            }
+            k += 1;
+        }
+        mask += 1;
+    }
+    t
+};
+
+/// Nibble `mask` of `POP4` is the number of set bits of the 4-bit `mask`.
+const POP4: u64 = 0x4332_3221_3221_2110;
+
+/// Scale for [`residual_pick`]: ⌊2⁴⁰ / width⌋ (0 for an empty band).
+#[inline]
+fn residual_scale(width: u64) -> u64 {
+    if width == 0 { 0 } else { (1u64 << 40) / width }
+}
+
+/// A choice in `0..m` (m ≤ 26) from `v`, uniform on `0..width`: ⌊v·m / width⌋ computed as
+/// `(v · ⌊2⁴⁰/width⌋ · m) >> 40` — no division in the loop. Always below m for v < width
+/// (v·scale < 2⁴⁰); each value's probability is within m/width of 1/m.
+#[inline(always)]
+fn residual_pick(v: u64, scale: u64, m: u64) -> u64 {
+    (v * scale * m) >> 40
+}
+
+/// As [`shuffle_sharing_draws`] (same draws, same order), but for the [`Rule::birth_death`]
+/// fast path: a position whose rule bits are `≥ attempt` (no event: the cell stays and
+/// writes nothing) is dropped, the others are packed to the front of `cells`/`bits` in
+/// visiting order. Returns how many were kept. Packing in place is safe because forward
+/// Fisher–Yates never touches a position again once it is settled, and the pack index never
+/// passes the settle index. Why: ≈ 79 % of BDD cells have no event, and skipping them here
+/// (a branch-free append) removes the unpredictable "attempt?" branch of the acting loop.
+#[inline(never)]
+fn shuffle_keeping_events(
+    cells: &mut [u32],
+    bits: &mut [u32],
+    rng: &mut Stream,
+    attempt: u64,
+) -> usize {
+    let n = cells.len();
+    assert_eq!(bits.len(), n);
+    let mut g = rng.clone();
+    let mut kept = 0usize;
+    for k in 0..n {
+        let r = g.next_u64();
+        let j = k + (((r >> 32) * (n - k) as u64) >> 32) as usize;
+        debug_assert!(j < n && kept <= k);
+        // SAFETY: kept ≤ k < n and j = k + ⌊hi32·(n−k)/2³²⌋ < n; both slices have length n.
+        unsafe {
+            let e = *cells.get_unchecked(j);
+            *cells.get_unchecked_mut(j) = *cells.get_unchecked(k);
+            *cells.get_unchecked_mut(kept) = e;
+            *bits.get_unchecked_mut(kept) = r as u32;
+        }
+        kept += ((r & 0xFFFF_FFFF) < attempt) as usize;
+    }
+    *rng = g;
+    kept
+}
+
+/// The acting pass of the [`Rule::birth_death`] fast path (shared draw, one acting kind
+/// `sole`, 4 neighbours), over the cells [`shuffle_keeping_events`] kept (those that die or
+/// try to divide), in visiting order. Whether a division finds an empty neighbour (often
+/// not, inside a dense tumour) and which neighbour it takes are computed without branching
+/// (arithmetic selects, neighbour from the event bits: [`BirthDeath`]); the one write lands
+/// on the daughter's site, or on the cell's own site when it dies or cannot divide. Edge
+/// cells go through [`Rule::decide_with`].
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn act_birth_death<R: Rule>(
+    cells: &[u32],
+    bits: &[u32],
+    lat: &Shared<R::Payload>,
+    geom: &Geometry,
+    rule: &R,
+    bd: BirthDeath,
+    sole: u8,
+    tag: u8,
+    rng: &mut Stream,
+    deltas: &[isize; 4],
+    t: &mut Tally,
+) {
+    let death = bd.death;
+    let scale = residual_scale(bd.attempt.max(death) - death);
+    let want = bd.into as u8;
+    let (mut births, mut deaths) = (0u64, 0u64);
+    for (&entry, &b) in cells.iter().zip(bits.iter()) {
+        let s = (entry & !EDGE_BIT) as usize;
+        if entry & EDGE_BIT != 0 {
+            edge_birth_death(lat, geom, rule, s, b, sole, tag, rng, deltas, t);
+            continue;
+        }
+        let u = b as u64;
+        if u < death {
+            lat.set_kind(s, CellKind::Empty as u8, tag);
+            deaths += 1;
+            continue;
+        }
+        let at = |d: isize| (lat.kind((s as isize + d) as usize) == want) as usize;
+        let mask = at(deltas[0]) | at(deltas[1]) << 1 | at(deltas[2]) << 2 | at(deltas[3]) << 3;
+        // Popcount of a 4-bit mask from a packed table (no `popcnt` in the x86_64 baseline).
+        let m = (POP4 >> (mask << 2)) & 0xF;
+        let p = residual_pick(u - death, scale, m) as usize & 3;
+        let to = (s as isize + deltas[PICK4[mask << 2 | p] as usize]) as usize;
+        let divides = m != 0;
+        // Without a free neighbour the write goes to the cell's own site, unchanged but for
+        // its stamp (harmless: it has acted).
+        let site = std::hint::select_unpredictable(divides, to, s);
+        lat.set(site, sole, tag, lat.payload(s));
+        births += divides as u64;
+    }
+    let k = sole as usize;
+    t.births += births;
+    t.deaths += deaths;
+    t.births_by[k] += births;
+    t.deaths_by[k] += deaths;
+    t.net[k] += births as i64 - deaths as i64;
+}
+
+/// An edge cell of the [`Rule::birth_death`] fast path: the rule's general decision.
+/// Out of line and cold so the acting loop keeps its registers.
+#[allow(clippy::too_many_arguments)]
+#[cold]
+#[inline(never)]
+fn edge_birth_death<R: Rule>(
+    lat: &Shared<R::Payload>,
+    geom: &Geometry,
+    rule: &R,
+    s: usize,
+    b: u32,
+    sole: u8,
+    tag: u8,
+    rng: &mut Stream,
+    deltas: &[isize; 4],
+    t: &mut Tally,
+) {
+    let view = SiteView {
+        shared: lat,
+        geom,
+        site: s,
+        kind: sole,
+        interior: false,
+        deltas,
+    };
+    let action = rule.decide_with(&view, b, rng);
+    apply(lat, t, s, sole, action, tag);
 }
 
 /// Applies the action of the cell of `kind` at site `s` at once, stamping every site it
@@ -887,6 +1097,81 @@ mod tests {
                 assert_eq!(any_candidate32::<true, ()>(&lat, i, 2), has2);
                 assert_eq!(any_candidate32::<false, ()>(&lat, i, 0), has_any);
             }
+        }
+    }
+
+    #[test]
+    fn keeping_events_is_the_full_shuffle_filtered() {
+        // Same stream, same draws: the kept (cell, bits) pairs are exactly the full shuffle's
+        // pairs with bits below the threshold, in the same order, and the streams end alike.
+        for (n, attempt) in [
+            (1usize, 1u64 << 31),
+            (7, 0),
+            (300, 900_000_000),
+            (300, 1 << 32),
+        ] {
+            let mut a: Vec<u32> = (0..n as u32).collect();
+            let mut b = a.clone();
+            let (mut bits_a, mut bits_b) = (vec![0u32; n], vec![0u32; n]);
+            let mut ra = rng::stream(3, Purpose::Bench, n as u64, 0);
+            let mut rb = ra.clone();
+            shuffle_sharing_draws(&mut a, &mut bits_a, &mut ra);
+            let kept = shuffle_keeping_events(&mut b, &mut bits_b, &mut rb, attempt);
+            let expect: Vec<(u32, u32)> = a
+                .iter()
+                .zip(&bits_a)
+                .filter(|&(_, &u)| (u as u64) < attempt)
+                .map(|(&c, &u)| (c, u))
+                .collect();
+            let got: Vec<(u32, u32)> = b[..kept]
+                .iter()
+                .copied()
+                .zip(bits_b[..kept].iter().copied())
+                .collect();
+            assert_eq!(got, expect, "n {n} attempt {attempt}");
+            assert_eq!(ra.next_u64(), rb.next_u64());
+        }
+    }
+
+    #[test]
+    fn pick_tables_match_bit_counting() {
+        for mask in 0..16usize {
+            let m = (POP4 >> (mask << 2)) & 0xF;
+            assert_eq!(m, (mask as u32).count_ones() as u64, "mask {mask}");
+            let set: Vec<usize> = (0..4).filter(|k| mask >> k & 1 == 1).collect();
+            for (p, &k) in set.iter().enumerate() {
+                assert_eq!(PICK4[mask << 2 | p] as usize, k, "mask {mask} p {p}");
+            }
+        }
+    }
+
+    #[test]
+    fn residual_pick_is_in_range_and_uniform() {
+        // Every v of a band: each of the m choices gets ⌊W/m⌋ or ⌈W/m⌉ values, up to the
+        // fixed-point rounding (±m).
+        for width in [1u64, 3, 10, 1000, 12_345] {
+            let scale = residual_scale(width);
+            for m in 1..=4u64 {
+                let mut counts = [0u64; 4];
+                for v in 0..width {
+                    let p = residual_pick(v, scale, m);
+                    assert!(p < m, "width {width} m {m} v {v}: {p}");
+                    counts[p as usize] += 1;
+                }
+                for &c in &counts[..m as usize] {
+                    assert!(
+                        c.abs_diff(width / m) <= m + 1,
+                        "width {width} m {m}: {counts:?}"
+                    );
+                }
+            }
+        }
+        // The BDD band (d = 0.01, b = 0.2): the extremes stay in range.
+        let (d, a) = (rng::threshold32(0.01), rng::threshold32(0.01 + 0.99 * 0.2));
+        let scale = residual_scale(a - d);
+        for m in 1..=4 {
+            assert_eq!(residual_pick(0, scale, m), 0);
+            assert_eq!(residual_pick(a - d - 1, scale, m), m - 1);
         }
     }
 
