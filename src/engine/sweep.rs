@@ -666,6 +666,18 @@ fn gather<const SOLE: bool, P: Copy>(
                     continue;
                 }
                 let mut due = candidates16::<SOLE, P>(lat, start + x, sole, tag);
+                if SOLE {
+                    // Branch-free append of all 16 sites: chunks that reach here hold ~14
+                    // due cells on average (BDD, N = 1024), and a loop over the set bits
+                    // mispredicts its exit about once per chunk.
+                    let base = (start + x) as u32 | flag;
+                    for b in 0..16u32 {
+                        // SAFETY: n counts due sites before this one, so n < tile.len().
+                        unsafe { *out.add(n) = base + b };
+                        n += (due >> b & 1) as usize;
+                    }
+                    due = 0;
+                }
                 while due != 0 {
                     let i = start + x + due.trailing_zeros() as usize;
                     // SAFETY: every site is appended at most once, so n < tile.len() = len.
@@ -848,7 +860,7 @@ fn residual_scale(width: u64) -> u64 {
 /// (v·scale < 2⁴⁰); each value's probability is within m/width of 1/m.
 #[inline(always)]
 fn residual_pick(v: u64, scale: u64, m: u64) -> u64 {
-    (v * scale * m) >> 40
+    v.wrapping_mul(scale).wrapping_mul(m) >> 40
 }
 
 /// As [`shuffle_sharing_draws`] (same draws, same order), but for the [`Rule::birth_death`]
@@ -911,33 +923,53 @@ fn act_birth_death<R: Rule>(
     let death = bd.death;
     let scale = residual_scale(bd.attempt.max(death) - death);
     let want = bd.into as u8;
+    // `offset[mask << 2 | p]`: index delta of the p-th matching neighbour for that mask, 0
+    // where the mask is empty (the write then lands on the cell's own site).
+    let mut offset = [0isize; 64];
+    for (i, o) in offset.iter_mut().enumerate().skip(4) {
+        *o = deltas[PICK4[i] as usize & 3];
+    }
+    // The rare edge path's inputs behind one pointer: fewer live registers in the loop.
+    let mut edge = EdgeCtx {
+        lat,
+        geom,
+        rule,
+        rng,
+        t,
+        deltas,
+        sole,
+        tag,
+    };
     let (mut births, mut deaths) = (0u64, 0u64);
     for (&entry, &b) in cells.iter().zip(bits.iter()) {
         let s = (entry & !EDGE_BIT) as usize;
         if entry & EDGE_BIT != 0 {
-            edge_birth_death(lat, geom, rule, s, b, sole, tag, rng, deltas, t);
+            edge.act(s, b);
             continue;
         }
         let u = b as u64;
-        if u < death {
-            lat.set_kind(s, CellKind::Empty as u8, tag);
-            deaths += 1;
-            continue;
-        }
+        // All ones if the cell dies (u < death), else 0: the sign of a wrapping difference
+        // (both are below 2³³), which the compiler keeps as arithmetic rather than a branch.
+        let v = u.wrapping_sub(death);
+        let dies = (v as i64 >> 63) as isize;
         let at = |d: isize| (lat.kind((s as isize + d) as usize) == want) as usize;
         let mask = at(deltas[0]) | at(deltas[1]) << 1 | at(deltas[2]) << 2 | at(deltas[3]) << 3;
         // Popcount of a 4-bit mask from a packed table (no `popcnt` in the x86_64 baseline).
         let m = (POP4 >> (mask << 2)) & 0xF;
-        let p = residual_pick(u - death, scale, m) as usize & 3;
-        let to = (s as isize + deltas[PICK4[mask << 2 | p] as usize]) as usize;
-        let divides = m != 0;
-        // Without a free neighbour the write goes to the cell's own site, unchanged but for
-        // its stamp (harmless: it has acted).
-        let site = std::hint::select_unpredictable(divides, to, s);
-        lat.set(site, sole, tag, lat.payload(s));
-        births += divides as u64;
+        // For a dying cell `v` wrapped: the pick is meaningless and masked off below.
+        let p = residual_pick(v, scale, m) as usize & 3;
+        // Arithmetic selects, no branch: a dying cell writes Empty on its own site; a
+        // dividing one its kind on the chosen neighbour; one without a free neighbour its
+        // own kind on its own site (unchanged but for the stamp: harmless, it has acted).
+        let keep = !dies;
+        let site = (s as isize + (offset[mask << 2 | p] & keep)) as usize;
+        let kind = sole & keep as u8;
+        lat.set(site, kind, tag, lat.payload(s));
+        births += ((mask != 0) as u64) & keep as u64;
+        deaths += dies as u64 & 1;
     }
     let k = sole as usize;
+    let t = edge.t;
     t.births += births;
     t.deaths += deaths;
     t.births_by[k] += births;
@@ -945,33 +977,35 @@ fn act_birth_death<R: Rule>(
     t.net[k] += births as i64 - deaths as i64;
 }
 
-/// An edge cell of the [`Rule::birth_death`] fast path: the rule's general decision.
-/// Out of line and cold so the acting loop keeps its registers.
-#[allow(clippy::too_many_arguments)]
-#[cold]
-#[inline(never)]
-fn edge_birth_death<R: Rule>(
-    lat: &Shared<R::Payload>,
-    geom: &Geometry,
-    rule: &R,
-    s: usize,
-    b: u32,
+/// What an edge cell of the [`Rule::birth_death`] fast path needs, passed by one pointer.
+struct EdgeCtx<'a, 'r, R: Rule> {
+    lat: &'a Shared<R::Payload>,
+    geom: &'a Geometry,
+    rule: &'a R,
+    rng: &'r mut Stream,
+    t: &'r mut Tally,
+    deltas: &'a [isize; 4],
     sole: u8,
     tag: u8,
-    rng: &mut Stream,
-    deltas: &[isize; 4],
-    t: &mut Tally,
-) {
-    let view = SiteView {
-        shared: lat,
-        geom,
-        site: s,
-        kind: sole,
-        interior: false,
-        deltas,
-    };
-    let action = rule.decide_with(&view, b, rng);
-    apply(lat, t, s, sole, action, tag);
+}
+
+impl<R: Rule> EdgeCtx<'_, '_, R> {
+    /// The edge cell at `s` with event bits `b`: the rule's general decision, applied.
+    /// Out of line and cold so the acting loop keeps its registers.
+    #[cold]
+    #[inline(never)]
+    fn act(&mut self, s: usize, b: u32) {
+        let view = SiteView {
+            shared: self.lat,
+            geom: self.geom,
+            site: s,
+            kind: self.sole,
+            interior: false,
+            deltas: self.deltas,
+        };
+        let action = self.rule.decide_with(&view, b, self.rng);
+        apply(self.lat, self.t, s, self.sole, action, self.tag);
+    }
 }
 
 /// Applies the action of the cell of `kind` at site `s` at once, stamping every site it
