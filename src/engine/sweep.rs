@@ -852,7 +852,7 @@ const POP4: u64 = 0x4332_3221_3221_2110;
 /// Scale for [`residual_pick`]: ⌊2⁴⁰ / width⌋ (0 for an empty band).
 #[inline]
 fn residual_scale(width: u64) -> u64 {
-    if width == 0 { 0 } else { (1u64 << 40) / width }
+    (1u64 << 40).checked_div(width).unwrap_or(0)
 }
 
 /// A choice in `0..m` (m ≤ 26) from `v`, uniform on `0..width`: ⌊v·m / width⌋ computed as
