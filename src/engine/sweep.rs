@@ -159,8 +159,10 @@ pub trait Rule: Sync {
     /// Opt-in fast path for rules that are nothing but a [`BirthDeath`] decision on the
     /// shared 32 bits (BDD-lattice-v1). When this returns `Some`, [`Rule::SHARED_DRAW`] is
     /// `true`, a single kind acts, `into` is another kind and the neighbourhood has 4 sites,
-    /// the sweep applies the decision itself: cells with no event are dropped while shuffling
-    /// and the rest act without branching on whether or where they divide (see
+    /// the sweep applies the decision itself: each cell's 32 bits are drawn first (two cells
+    /// per draw), cells with no event are dropped, only the rest are shuffled
+    /// (`shuffle_keeping_events`; a different use of the stream than the shared-draw
+    /// shuffle) and they act without branching on whether or where they divide (see
     /// [`BirthDeath`]). Cells on the lattice edge that have an event still go through
     /// [`Rule::decide_with`], which must make the same decision from the same bits (and
     /// return [`Action::Stay`] without drawing when the bits are `≥ attempt`). The default
@@ -753,7 +755,7 @@ fn sweep_tile<R: Rule>(
         if let (Some(bd), Some(k), 4) = (rule.birth_death(), sole, deltas.len()) {
             if bd.into as u8 != k {
                 // Cells whose bits say "no event" change nothing: only the others are kept,
-                // in visiting order, for the acting pass.
+                // then put in a random visiting order, for the acting pass.
                 let m = shuffle_keeping_events(cells, bits, &mut rng, bd.attempt);
                 let deltas: &[isize; 4] = deltas.try_into().expect("4 neighbours");
                 let (cells, bits) = (&cells[..m], &bits[..m]);
