@@ -22,10 +22,10 @@ fn main() {
     let mut runs = 5usize;
     let mut only: Option<String> = None;
     // BDD_TILE=WxH overrides the default tile shape (for experiments).
-    let tile: [usize; 3] = std::env::var("BDD_TILE")
+    let tile_override: Option<[usize; 3]> = std::env::var("BDD_TILE")
         .ok()
-        .and_then(|v| myelosim::bench::bdd::parse_tile(&v))
-        .unwrap_or(myelosim::bench::bdd::DEFAULT_TILE);
+        .and_then(|v| myelosim::bench::bdd::parse_tile(&v));
+    let tile_for = |n: usize| tile_override.unwrap_or(myelosim::bench::bdd::default_tile(n, false));
     let mut sizes = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -51,7 +51,7 @@ fn main() {
                 size: n,
                 steps: 300,
                 seed: 1,
-                tile,
+                tile: tile_for(n),
                 three_d: false,
             };
             let r = bdd::run(&cfg);
@@ -83,7 +83,7 @@ fn main() {
                 size: n,
                 steps: 300,
                 seed,
-                tile,
+                tile: tile_for(n),
                 three_d: false,
             };
             let e1 = p1.install(|| bdd::run(&cfg));

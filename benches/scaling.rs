@@ -123,7 +123,7 @@ fn child(a: &[String]) {
         tile: if a[3] == "3d" {
             [p(2); 3]
         } else {
-            myelosim::bench::bdd::DEFAULT_TILE
+            myelosim::bench::bdd::default_tile(p(0), false)
         },
         three_d: a[3] == "3d",
     };

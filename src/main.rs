@@ -83,9 +83,10 @@ struct BddArgs {
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Tile shape of the fixed parallel partition [sites]: `W`, `WxH` or `WxHxD`
-    /// (default 256x16, wide tiles avoid L1 set aliasing on power-of-two rows).
-    #[arg(long, default_value = "256x16x16", value_parser = parse_tile_arg)]
-    tile: [usize; 3],
+    /// (default by lattice size, `bench::bdd::default_tile`: 256x16 up to N = 1024, then
+    /// wider and flatter; wide tiles avoid L1 set aliasing on power-of-two rows).
+    #[arg(long, value_parser = parse_tile_arg)]
+    tile: Option<[usize; 3]>,
     /// Run the 3D variant (N×N×N sites, 6 neighbours; not part of the reference).
     #[arg(long)]
     three_d: bool,
@@ -167,7 +168,7 @@ fn parse_tile_arg(s: &str) -> Result<[usize; 3], String> {
 }
 
 fn cmd_bench_bdd(a: BddArgs) -> ExitCode {
-    if a.size < 8 || a.threads == 0 || a.tile.iter().any(|&t| t < 3) {
+    if a.size < 8 || a.threads == 0 || a.tile.is_some_and(|t| t.iter().any(|&e| e < 3)) {
         eprintln!("myelosim: bench bdd needs --size ≥ 8, --threads ≥ 1 and --tile ≥ 3");
         return ExitCode::from(EXIT_BAD_INPUT);
     }
@@ -175,7 +176,9 @@ fn cmd_bench_bdd(a: BddArgs) -> ExitCode {
         size: a.size,
         steps: a.steps,
         seed: a.seed,
-        tile: a.tile,
+        tile: a
+            .tile
+            .unwrap_or_else(|| myelosim::bench::bdd::default_tile(a.size, a.three_d)),
         three_d: a.three_d,
     };
     let r = match bench_bdd(&cfg, a.threads) {
