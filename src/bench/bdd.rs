@@ -155,6 +155,24 @@ impl Rule for BddRule {
     }
 }
 
+/// [`BddRule`] on the sweep's plain path: the rule draws its own event bits (no shared draw,
+/// no birth–death fast path).
+struct OwnDraw(BddRule);
+
+impl Rule for OwnDraw {
+    type Payload = ();
+
+    #[inline]
+    fn acts(&self, kind: u8) -> bool {
+        self.0.acts(kind)
+    }
+
+    #[inline]
+    fn decide(&self, view: &SiteView<'_, ()>, rng: &mut Stream) -> Action<()> {
+        self.0.decide(view, rng)
+    }
+}
+
 /// Number of cells in the reference starting disc: (x−c)² + (y−c)² ≤ 0.1·N²/π, c = ⌊N/2⌋.
 pub fn initial_disc(size: usize) -> Vec<usize> {
     let c = (size / 2) as f64;
@@ -247,9 +265,16 @@ impl Bdd {
             DEATH_OFF
         };
         let rule = BddRule::new(d, BIRTH);
-        let tally = self
-            .sweep
-            .run(&mut self.lattice, &self.geom, &rule, self.seed, t);
+        let tally = if self.geom.is_3d() {
+            // The shared-draw and birth–death fast paths are built for the 2D 4-neighbour
+            // case; in 3D the plain path (the rule draws its own bits) is faster.
+            let rule = OwnDraw(rule);
+            self.sweep
+                .run(&mut self.lattice, &self.geom, &rule, self.seed, t)
+        } else {
+            self.sweep
+                .run(&mut self.lattice, &self.geom, &rule, self.seed, t)
+        };
         self.alive = self.alive + tally.births - tally.deaths;
         self.step += 1;
         tally.acted
