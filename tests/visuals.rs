@@ -307,6 +307,7 @@ fn output_keys_are_validated_with_all_problems_collected() {
         s.output.snapshot_every_steps, 24,
         "default: ceil(4/50) = 1 d"
     );
-    assert_eq!(scenario::validate::default_snapshot_every_d(365.0), 7.0);
+    assert_eq!(scenario::validate::default_snapshot_every_d(365.0), 8.0);
+    assert_eq!(scenario::validate::default_snapshot_every_d(1365.0), 28.0);
     assert_eq!(scenario::validate::default_snapshot_every_d(60.0), 2.0);
 }

@@ -68,9 +68,9 @@ pub struct RawScenario {
 pub struct RawOutput {
     /// `snapshot_every_d`: cadence of lattice snapshots (PNG maps and GIF frames) [days],
     /// 0..=36500; `0` = no snapshots. Step 0 and the last step are always included when > 0.
-    /// A whole multiple of `dt_h`. Default: `duration_d / 50` rounded up to whole days and
-    /// capped at 7 d (one year → weekly, 53 frames; 60 d → every 2 d; ≤ 50 d → daily), so an
-    /// animation has ~50 frames and a run stays a few MB.
+    /// A whole multiple of `dt_h`. Default: `duration_d / 50` rounded up to whole days (one
+    /// year → every 8 d, 47 frames; 60 d → every 2 d; ≤ 50 d → daily), so an animation has
+    /// ~50 frames and a run stays a few tens of MB whatever its length.
     pub snapshot_every_d: Option<f64>,
 }
 

@@ -574,9 +574,10 @@ pub fn validate(raw: &RawScenario, ctx: &Context) -> Result<Scenario, Vec<Proble
 }
 
 /// Default snapshot cadence [d] for a run of `duration_d` days: `duration_d / 50` rounded up
-/// to whole days, at least 1 d and at most 7 d (see `raw::RawOutput::snapshot_every_d`).
+/// to whole days, at least 1 d (see `raw::RawOutput::snapshot_every_d`). No upper cap: a
+/// 7-d cap gave the 1365-d default 196 snapshots × 7 maps (111 MB).
 pub fn default_snapshot_every_d(duration_d: f64) -> f64 {
-    (duration_d / 50.0).ceil().clamp(1.0, 7.0)
+    (duration_d / 50.0).ceil().max(1.0)
 }
 
 /// Checks `[output]`; returns the snapshot cadence in steps (0 = none), `None` after a problem.
