@@ -601,6 +601,7 @@ impl Model {
         if let Some(c) = &mut self.clones {
             let time_d = (self.step + 1) as f64 * self.scenario.dt_h / 24.0;
             c.resolve(&mut self.lattice, self.step + 1, time_d);
+            c.count_progenitors(&self.lattice);
         }
         for (p, d) in self.population.iter_mut().zip(&t.net) {
             *p = p
@@ -618,10 +619,7 @@ impl Model {
         let mm = self.count(CellKind::Myeloma) as f64;
         let haem = self.count(CellKind::Haematopoietic) as f64;
         // Progenitors secrete no M-protein (clones::hierarchy; 0 without a hierarchy).
-        let progenitors = self
-            .clones
-            .as_ref()
-            .map_or(0, |c| c.progenitors(&self.lattice)) as f64;
+        let progenitors = self.clones.as_ref().map_or(0, |c| c.progenitors()) as f64;
         MarrowSummary {
             mm_cells: mm,
             mm_secreting: mm - progenitors,

@@ -434,6 +434,9 @@ pub struct CloneState {
     series: Vec<(f64, u32, u64, u64)>,
     /// Clone id per site (meaningful on myeloma sites), refreshed for frames.
     map: Vec<u32>,
+    /// Myeloma progenitors on the lattice after the last sweep (counted once per step by
+    /// [`CloneState::count_progenitors`]; 0 without a hierarchy).
+    progenitors: u64,
 }
 
 /// A clone's traits with the progenitor sensitivities applied.
@@ -528,6 +531,7 @@ impl CloneState {
             action: ClassAction::default(),
             series: Vec::new(),
             map: Vec::new(),
+            progenitors: 0,
         };
         let acquired = lib.acquired();
         let total: f64 = acquired.iter().map(|a| a.1).sum();
@@ -548,6 +552,7 @@ impl CloneState {
         });
         st.pheno.drug_protection = plan.drug_protection as f32;
         st.extend_phenotypes();
+        st.count_progenitors(lattice);
         st
     }
 
@@ -617,27 +622,35 @@ impl CloneState {
         self.plan.hierarchy.as_ref()
     }
 
-    /// Myeloma progenitors on the lattice now (0 without a hierarchy; one pass over the
-    /// lattice, only with a hierarchy).
-    pub fn progenitors(&self, lattice: &Lattice<CellState>) -> u64 {
+    /// Myeloma progenitors on the lattice as of the last [`CloneState::count_progenitors`].
+    pub fn progenitors(&self) -> u64 {
+        self.progenitors
+    }
+
+    /// Counts the myeloma progenitors on the lattice (one pass, only with a hierarchy). The
+    /// model calls it once per step after the sweep; readers use [`CloneState::progenitors`].
+    pub fn count_progenitors(&mut self, lattice: &Lattice<CellState>) {
         if self.plan.hierarchy.is_none() {
-            return 0;
+            return;
         }
         let mm = CellKind::Myeloma as u8;
-        lattice
+        self.progenitors = lattice
             .kind
             .iter()
             .zip(&lattice.payload)
             .filter(|(k, p)| **k == mm && hierarchy::is_progenitor(p.flags))
-            .count() as u64
+            .count() as u64;
     }
 
     /// Progenitors per clone now (index = clone id; zeros without a hierarchy).
     pub fn progenitor_counts(&self, lattice: &Lattice<CellState>) -> Vec<u64> {
         let mm = CellKind::Myeloma as u8;
         let mut n = vec![0u64; self.table.len()];
+        if self.plan.hierarchy.is_none() {
+            return n;
+        }
         for (k, p) in lattice.kind.iter().zip(&lattice.payload) {
-            if *k == mm && hierarchy::is_progenitor(p.flags) && self.plan.hierarchy.is_some() {
+            if *k == mm && hierarchy::is_progenitor(p.flags) {
                 n[(p.clone & !PROVISIONAL) as usize] += 1;
             }
         }

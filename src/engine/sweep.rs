@@ -93,8 +93,6 @@ pub struct Tally {
     pub edits: u64,
     /// Divisions by kind code of the dividing cell.
     pub births_by: [u64; KIND_SLOTS],
-    /// Deaths by kind code of the dying cell (kills by a neighbour's `Edit` are not deaths).
-    pub deaths_by: [u64; KIND_SLOTS],
     /// Net change in the number of sites holding each kind (indexed by kind code), so callers
     /// keep exact populations without rescanning the lattice.
     pub net: [i64; KIND_SLOTS],
@@ -115,7 +113,6 @@ impl Tally {
         for k in 0..KIND_SLOTS {
             self.net[k] += o.net[k];
             self.births_by[k] += o.births_by[k];
-            self.deaths_by[k] += o.deaths_by[k];
         }
     }
 }
@@ -1012,7 +1009,6 @@ fn act_birth_death<R: Rule>(
     t.births += births;
     t.deaths += deaths;
     t.births_by[k] += births;
-    t.deaths_by[k] += deaths;
     t.net[k] += births as i64 - deaths as i64;
 }
 
@@ -1059,7 +1055,6 @@ fn apply<P: Copy>(lat: &Shared<P>, t: &mut Tally, s: usize, kind: u8, action: Ac
         Action::Die => {
             lat.set_kind(s, CellKind::Empty as u8, tag);
             t.deaths += 1;
-            t.deaths_by[kind as usize] += 1;
             t.net[kind as usize] -= 1;
         }
         Action::Divide {

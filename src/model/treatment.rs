@@ -104,7 +104,9 @@ impl Model {
         };
         if t.due_to_start(step) {
             t.start(step, mm);
-            let light = self.scenario.biology.patient.isotype == Isotype::LightChain;
+            // This patient's isotype (drawn per seed with `variability = "cohort"`), as the
+            // serum model and the tracker built in `Model::new` use it.
+            let light = self.clinical.traits.isotype == Isotype::LightChain;
             let c = &mut self.clinical;
             c.response = ResponseTracker::new(light);
             let frac = self.marrow_summary().mm_fraction();

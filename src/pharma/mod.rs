@@ -19,8 +19,8 @@ pub use library::DrugLibrary;
 pub use pd::{DrugEffects, effects, hill};
 pub use pk::PkState;
 
-/// The patient's body size, for BSA- and weight-based doses. Until the `[patient]` section
-/// (issue 3) exists, callers use [`Body::REFERENCE`].
+/// The patient's body size, for BSA- and weight-based doses (from `[patient]`, see
+/// [`Body::from_weight_height`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Body {
     /// Body weight [kg].

@@ -530,18 +530,19 @@ pub const CALENDAR_CYCLES: u32 = 12;
 
 /// The resolved treatment calendar: per phase, runs of identical cycles with every dose
 /// (day, drug, mg, basis, route), procedures, toxicity and supportive-care rules. Doses are
-/// sized for [`Body::REFERENCE`](crate::pharma::Body::REFERENCE) until the `[patient]`
-/// section exists. Transitions that depend on the simulation are printed as planned.
+/// sized for the `[patient]`'s body, as the run doses them. Transitions that depend on the
+/// simulation are printed as planned.
 pub fn describe_treatment(s: &Scenario, o: &mut String) {
     use crate::protocol::calendar::cycle_doses;
     use crate::protocol::{PhaseKind, ToxicityAction};
     let Some(t) = &s.treatment else {
         return;
     };
-    let body = crate::pharma::Body::REFERENCE;
+    let p = &s.biology.patient;
+    let body = crate::pharma::Body::from_weight_height(p.weight_kg, p.height_cm);
     let _ = writeln!(
         o,
-        "\nTreatment (planned calendar; reference body {} kg, BSA {} m²)",
+        "\nTreatment (planned calendar; patient {} kg, BSA {} m²)",
         body.weight_kg,
         fmt_num(body.bsa_m2)
     );
