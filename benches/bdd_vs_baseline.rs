@@ -22,9 +22,10 @@ fn main() {
     let mut runs = 5usize;
     let mut only: Option<String> = None;
     // BDD_TILE=WxH overrides the default tile shape (for experiments).
-    let tile_override: Option<[usize; 3]> = std::env::var("BDD_TILE")
-        .ok()
-        .and_then(|v| myelosim::bench::bdd::parse_tile(&v));
+    let tile_override: Option<[usize; 3]> = std::env::var("BDD_TILE").ok().map(|v| {
+        myelosim::bench::bdd::parse_tile(&v)
+            .unwrap_or_else(|| panic!("BDD_TILE: expected W, WxH or WxHxD, got {v:?}"))
+    });
     let tile_for = |n: usize| tile_override.unwrap_or(myelosim::bench::bdd::default_tile(n, false));
     let mut sizes = Vec::new();
     let mut it = args.iter();

@@ -18,7 +18,8 @@ struct Case {
     size: usize,
     three_d: bool,
     threads: usize,
-    tile: usize,
+    /// Tile shape the run uses (recorded as `WxHxD` in the CSV).
+    tile: [usize; 3],
 }
 
 struct Measured {
@@ -57,7 +58,7 @@ fn main() {
                 size: n,
                 three_d: false,
                 threads: t,
-                tile: 64,
+                tile: myelosim::bench::bdd::default_tile(n, false),
             });
         }
     }
@@ -68,7 +69,7 @@ fn main() {
             size: n3,
             three_d: true,
             threads: t,
-            tile: 16,
+            tile: [16; 3],
         });
     }
     let exe = std::env::current_exe().expect("own path");
@@ -87,7 +88,7 @@ fn main() {
                     "--child",
                     &c.size.to_string(),
                     &c.threads.to_string(),
-                    &c.tile.to_string(),
+                    &tile_str(c.tile),
                 ])
                 .arg(if c.three_d { "3d" } else { "2d" })
                 .arg((1 + r).to_string())
@@ -120,11 +121,7 @@ fn child(a: &[String]) {
         size: p(0),
         steps: 300,
         seed: a[4].parse().unwrap(),
-        tile: if a[3] == "3d" {
-            [p(2); 3]
-        } else {
-            myelosim::bench::bdd::default_tile(p(0), false)
-        },
+        tile: myelosim::bench::bdd::parse_tile(&a[2]).expect("tile WxHxD"),
         three_d: a[3] == "3d",
     };
     let r = bench_bdd(&cfg, p(1)).expect("thread pool");
@@ -196,7 +193,7 @@ fn write_results(cases: &[Case], res: &[Measured], runs: usize) {
             c.size,
             c.three_d,
             c.threads,
-            c.tile,
+            tile_str(c.tile),
             m.sites,
             m.cell_updates,
             m.final_population,
@@ -327,4 +324,9 @@ fn svg(cases: &[Case], res: &[Measured], desc: &str) -> String {
     }
     s.push_str("</svg>\n");
     s
+}
+
+/// `[w, h, d]` as `WxHxD` (the form `parse_tile` reads back).
+fn tile_str(t: [usize; 3]) -> String {
+    format!("{}x{}x{}", t[0], t[1], t[2])
 }

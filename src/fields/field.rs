@@ -17,7 +17,7 @@
 //!
 //! Face conductances (relative to `D`, so 1 in plain marrow) and the implicit factorisations
 //! are rebuilt only when the bone layout, the step or the parameters change; the bone layout
-//! is compared each call, eight sites per word operation ([`bone_changed`]). `advance` never
+//! is compared each call, eight sites per word operation (`bone_changes`). `advance` never
 //! allocates.
 //!
 //! Reductions (`total`, `mean`) sum each x-row left to right and add the row sums in row
