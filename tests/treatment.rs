@@ -195,7 +195,7 @@ fn vrd_partial_response_within_two_cycles_above_igg_floor() {
     let start = o
         .events
         .iter()
-        .find(|e| e.kind == "phase" && e.detail.starts_with("treatment starts"))
+        .find(|e| e.kind == "phase" && e.detail.starts_with(myelosim::observe::TREATMENT_STARTS))
         .unwrap_or_else(|| panic!("never diagnosed; events: {:?}", o.events))
         .time_d;
     assert!(

@@ -119,8 +119,9 @@ impl Model {
             };
             c.response.assess(&a);
             let detail = format!(
-                "treatment starts: M-protein {:.2} g/dL, iFLC {:.0} mg/L, marrow PC {:.1} %, \
-                 Hb {:.1} g/dL (response baseline)",
+                "{}: M-protein {:.2} g/dL, iFLC {:.0} mg/L, marrow PC {:.1} %, Hb {:.1} g/dL \
+                 (response baseline)",
+                crate::observe::TREATMENT_STARTS,
                 a.m_g_dl,
                 c.serum.flc_mg_l(),
                 a.marrow_pc_pct,

@@ -44,7 +44,7 @@ pub fn milestones(dir: &Path) -> Result<Vec<Milestone>, String> {
             .find(|e| e.detail.contains(needle))
             .map(|e| e.time_d)
     };
-    let Some(start) = find("phase", "treatment starts") else {
+    let Some(start) = find("phase", super::TREATMENT_STARTS) else {
         return Ok(Vec::new());
     };
     let mut points: Vec<(String, Option<f64>)> = Vec::new();

@@ -9,6 +9,10 @@ pub mod milestones;
 pub mod progress;
 pub mod run_dir;
 
+/// How the `phase` event that starts treatment (and sets the IMWG response baseline) begins;
+/// milestones, plots and tests find the start of treatment by it.
+pub const TREATMENT_STARTS: &str = "treatment starts";
+
 /// Something that happened during a run, written to `events.csv` as `time_d,kind,detail`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Event {

@@ -141,7 +141,7 @@ pub fn figures(d: &RunData) -> Vec<Figure> {
         // which is the tiny value of a newly seeded clone.
         let base_time = d
             .events_of("phase")
-            .find(|e| e.detail.starts_with("treatment starts"))
+            .find(|e| e.detail.starts_with(crate::observe::TREATMENT_STARTS))
             .or_else(|| d.events_of("response").next())
             .map(|e| e.time_d);
         let series = &p.series[0];
