@@ -5,7 +5,7 @@
 use myelosim::bench::bdd::{Bdd, BddConfig};
 use myelosim::cells::lattice::CellKind;
 use myelosim::fields::Field;
-use myelosim::scenario::{FieldParams, Solver};
+use myelosim::scenario::{FieldParams, Solver, Splitting};
 use myelosim::space::geometry::{Boundary, Geometry, Neighbourhood};
 
 fn main() {
@@ -39,6 +39,7 @@ fn field(solver: Solver) -> (Geometry, Field, Vec<u8>) {
         decay_per_h: std::f64::consts::LN_2,
         solver,
         substeps: if solver == Solver::Explicit { 1600 } else { 1 },
+        splitting: Splitting::Classic,
         bone_diffusion_factor: 0.1,
         initial_nm: 0.0,
         secretion_nm_per_h: vec![(CellKind::Myeloma, 0.5)],
@@ -93,6 +94,7 @@ fn field_advance_default_five(bencher: divan::Bencher, remodel: bool) {
             decay_per_h: std::f64::consts::LN_2 / (t_half_min / 60.0),
             solver: Solver::Implicit,
             substeps: 1,
+            splitting: Splitting::Classic,
             bone_diffusion_factor: 0.1,
             initial_nm: 0.0,
             secretion_nm_per_h: vec![],

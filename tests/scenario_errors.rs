@@ -245,6 +245,35 @@ fn explicit_substeps_that_are_unstable_are_reported_with_the_needed_count() {
     assert!(msg.contains("at least 1600 sub-steps"), "{msg}");
 }
 
+/// `splitting` defaults to the distributed form, accepts "classic", refuses other values with
+/// the allowed list, and is refused with the explicit solver (where it means nothing).
+#[test]
+fn field_splitting_is_validated() {
+    let s = load(&minimal_text(), &[]).unwrap();
+    assert_eq!(s.fields[0].splitting, scenario::Splitting::Distributed);
+    let s = load(&minimal_text(), &["fields.dkk1.splitting=\"classic\""]).unwrap();
+    assert_eq!(s.fields[0].splitting, scenario::Splitting::Classic);
+    let text = minimal_text().replace(
+        "solver = \"implicit\"",
+        "solver = \"implicit\"\nsplitting = \"strang\"",
+    );
+    let (msg, _) = err(&text, &[]);
+    let (l, c) = pos(&text, "\"strang\"");
+    assert!(
+        msg.starts_with(&format!(
+            "test.toml:{l}:{c}: fields.dkk1.splitting = \"strang\": unknown option; allowed: \"distributed\", \"classic\""
+        )),
+        "{msg}"
+    );
+    let text = minimal_text().replace(
+        "solver = \"implicit\"",
+        "solver = \"explicit\"\nsplitting = \"classic\"",
+    );
+    let (msg, _) = err(&text, &[]);
+    assert!(msg.contains("fields.dkk1.splitting"), "{msg}");
+    assert!(msg.contains("implicit solver only"), "{msg}");
+}
+
 #[test]
 fn unknown_field_name_lists_allowed_names() {
     let text = minimal_text()

@@ -24,7 +24,7 @@
 //! order, so they do not depend on the thread count (DESIGN.md §4).
 
 use crate::cells::lattice::CellKind;
-use crate::scenario::types::{FieldParams, Solver};
+use crate::scenario::types::{FieldParams, Solver, Splitting};
 use crate::space::geometry::{Boundary, Geometry};
 
 use super::{explicit, implicit, stability};
@@ -101,18 +101,18 @@ impl Field {
             dirty: std::array::from_fn(|a| vec![false; if dims[a] > 1 { n / dims[a] } else { 0 }]),
             faces,
             key: None,
-            distributed_decay: false,
+            distributed_decay: params.splitting == Splitting::Distributed,
             substeps: params.substeps.max(1),
             scratch,
             params,
         }
     }
 
-    /// Selects the implicit splitting: `false` (the default) is the classic LOD form the
-    /// model's biology was calibrated with; `true` distributes the decay over the 1D factors
-    /// (`r' = r/(1 + kΔt)`), several times more accurate for fast-decaying signals at large
-    /// steps (docs/PERFORMANCE.md) but not yet calibrated against. Takes effect on the next
-    /// [`Field::advance`].
+    /// Overrides the implicit splitting chosen by `params.splitting`: `false` is the classic
+    /// LOD form (decay first, then the axis solves); `true` distributes the decay over the 1D
+    /// factors (`r' = r/(1 + kΔt)`), several times more accurate for fast-decaying signals at
+    /// large steps (docs/PERFORMANCE.md; the scenario default since the bone module was
+    /// recalibrated on it). Takes effect on the next [`Field::advance`].
     pub fn set_distributed_decay(&mut self, on: bool) {
         self.distributed_decay = on;
     }

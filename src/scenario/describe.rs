@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use super::types::{BoneParams, Placement, Scenario, Solver};
+use super::types::{BoneParams, Placement, Scenario, Solver, Splitting};
 use super::validate::explicit_limit;
 use crate::space::geometry::{Boundary, Geometry, Neighbourhood};
 use crate::space::tiles::Tiling;
@@ -167,9 +167,10 @@ pub fn describe(s: &Scenario) -> String {
         let d_num = f.diffusion_number(s.dt_h, s.space.site_um);
         let k_num = f.decay_number(s.dt_h);
         let len = f.diffusion_length_um();
-        let solver = match f.solver {
-            Solver::Explicit => "explicit",
-            Solver::Implicit => "implicit",
+        let solver = match (f.solver, f.splitting) {
+            (Solver::Explicit, _) => "explicit",
+            (Solver::Implicit, Splitting::Distributed) => "implicit (distributed splitting)",
+            (Solver::Implicit, Splitting::Classic) => "implicit (classic splitting)",
         };
         let _ = writeln!(o, "  {}:", f.name);
         let _ = writeln!(

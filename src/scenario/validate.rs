@@ -13,7 +13,7 @@ use super::raw::{RawField, RawScenario};
 use super::types::{
     Biology, BoneCellParams, BoneParams, ClinicalParams, FieldParams, HaemParams, ImmuneParams,
     Isotype, MyelomaEnvParams, MyelomaParams, OutputParams, PatientParams, Placement, Scenario,
-    Solver, SpaceParams, StromaParams,
+    Solver, SpaceParams, Splitting, StromaParams,
 };
 use crate::cells::lattice::CellKind;
 use crate::space::geometry::{Boundary, Neighbourhood};
@@ -1121,6 +1121,20 @@ fn check_field(
         )
         .map(|i| [Solver::Explicit, Solver::Implicit][i]);
     let given_substeps = c.int(&key("substeps"), f.substeps, Some(1), 1, MAX_SUBSTEPS, "");
+    let splitting = c
+        .choice(
+            &key("splitting"),
+            f.splitting.as_deref(),
+            "distributed",
+            &["distributed", "classic"],
+        )
+        .map(|i| [Splitting::Distributed, Splitting::Classic][i]);
+    if f.splitting.is_some() && solver == Some(Solver::Explicit) {
+        c.push(Problem::new(
+            key("splitting"),
+            "`splitting` applies to the implicit solver only; remove it or set solver = \"implicit\"",
+        ));
+    }
     let bone_factor = c.num(
         &key("bone_diffusion_factor"),
         f.bone_diffusion_factor,
@@ -1210,6 +1224,7 @@ fn check_field(
         decay_per_h: decay?,
         solver: solver?,
         substeps: substeps? as u32,
+        splitting: splitting?,
         bone_diffusion_factor: bone_factor?,
         initial_nm: initial?,
         secretion_nm_per_h: secretion,
