@@ -490,11 +490,13 @@ impl Model {
         let payload = &self.lattice.payload;
         let now = self.time_h() as f32;
         let bone = self.families.bone.as_ref();
-        let boost = self
+        // Engaged stroma: IL-6 and RANKL × engaged_factor, OPG × engaged_opg_factor
+        // (Giuliani 2001: contact raises RANKL, strongly lowers OPG); other fields unchanged.
+        let (boost, opg_change) = self
             .families
             .stroma
             .as_ref()
-            .map_or(0.0, |s| s.engaged_factor - 1.0);
+            .map_or((0.0, 0.0), |s| (s.engaged_factor - 1.0, s.engaged_opg_factor - 1.0));
         for (fi, (f, table)) in self.fields.iter_mut().zip(&self.secretion).enumerate() {
             let active = match bone {
                 Some(b) if Some(fi) == self.signals.rankl => b.activated_rankl_nm_per_h,
@@ -504,7 +506,14 @@ impl Model {
                 Some(b) if Some(fi) == self.signals.tgfb => b.reversal_tgfb_nm_per_h,
                 _ => 0.0,
             };
-            let engaged = boost * table[CellKind::Stroma as usize];
+            let engaged = table[CellKind::Stroma as usize]
+                * if Some(fi) == self.signals.opg {
+                    opg_change
+                } else if Some(fi) == self.signals.rankl || Some(fi) == self.signals.il6 {
+                    boost
+                } else {
+                    0.0
+                };
             // Per-clone RANKL/DKK1 secretion traits (issue 5).
             let mm_mult = self.clones.as_ref().and_then(|c| {
                 let ph = c.phenotypes();

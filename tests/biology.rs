@@ -290,7 +290,17 @@ fn m_protein_never_falls_faster_than_catabolism() {
 
 /// Virtual patients per simulated marrow in the cohort replay of
 /// [`untreated_disease_gives_crab_at_diagnosis`].
-const PATIENTS_PER_MARROW: u64 = 25;
+const PATIENTS_PER_MARROW: u64 = 10;
+
+/// Simulated marrows (seeds 1..=MARROWS) in that cohort.
+const MARROWS: u64 = 10;
+
+/// Presentation delay of the printed sensitivity check [d]: the cohort test diagnoses at the
+/// first 28-day assessment that qualifies (ideal surveillance), whereas Kyle 2003's patients
+/// were diagnosed when they presented, typically months after the first symptoms (myeloma
+/// has among the longest diagnostic intervals of all cancers; Howell et al. 2013, BMC Blood
+/// Disorders) [L: three assessments, illustrative].
+const PRESENTATION_DELAY_D: f64 = 84.0;
 
 /// What one virtual patient shows at diagnosis.
 struct AtDiagnosis {
@@ -305,9 +315,16 @@ struct AtDiagnosis {
 /// `o`, the model `m` that produced them) with the model's own
 /// [`myelosim::clinical::advance_serum_chemistry`], and diagnoses at the first 28-day
 /// assessment that [`meets_diagnosis`] (C, R from the replay; A, B from the marrow's rows,
-/// which do not depend on these traits). Returns the state at diagnosis and the replayed
-/// (M-protein, calcium, creatinine) on day 364.
-fn replay(m: &Model, o: &MemoryObserver, traits: PatientTraits) -> (Option<AtDiagnosis>, [f64; 3]) {
+/// which do not depend on these traits) — or, with `delay_d` > 0, at the first assessment at
+/// least `delay_d` days after that one (a presentation delay; printed as a sensitivity check
+/// only). Returns the state at diagnosis and the replayed (M-protein, calcium, creatinine) on
+/// day 364.
+fn replay(
+    m: &Model,
+    o: &MemoryObserver,
+    traits: PatientTraits,
+    delay_d: f64,
+) -> (Option<AtDiagnosis>, [f64; 3]) {
     let s = m.scenario();
     let c = &s.biology.clinical;
     let w = s.biology.patient.weight_kg;
@@ -334,6 +351,7 @@ fn replay(m: &Model, o: &MemoryObserver, traits: PatientTraits) -> (Option<AtDia
     let mut chem = Chemistry::new(w).with_renal_reserve(traits.renal_reserve);
     let scale = m.clinical().scale;
     let mut dx = None;
+    let mut first_event: Option<f64> = None;
     let mut at_year = [0.0; 3];
     for k in 1..t.len() {
         let summary = MarrowSummary {
@@ -367,7 +385,10 @@ fn replay(m: &Model, o: &MemoryObserver, traits: PatientTraits) -> (Option<AtDia
             fa[k] > 0.0,
             fb[k] > 0.0,
         ];
-        if dx.is_none() && assess && meets_diagnosis(pc[k], crab) {
+        if first_event.is_none() && assess && meets_diagnosis(pc[k], crab) {
+            first_event = Some(t[k]);
+        }
+        if dx.is_none() && assess && first_event.is_some_and(|d| t[k] >= d + delay_d) {
             dx = Some(AtDiagnosis {
                 day: t[k],
                 isotype: traits.isotype,
@@ -380,26 +401,34 @@ fn replay(m: &Model, o: &MemoryObserver, traits: PatientTraits) -> (Option<AtDia
     (dx, at_year)
 }
 
-/// Untreated disease across 4 simulated marrows (100 × 100, dt 4 h, daily rows) and a cohort
-/// of 4 × 25 virtual patients. *Diagnosis* = the first 28-day assessment meeting
+/// Untreated disease across 10 simulated marrows (100 × 100, dt 4 h, daily rows) and a cohort
+/// of 10 × 10 virtual patients. *Diagnosis* = the first 28-day assessment meeting
 /// [`meets_diagnosis`]: marrow plasma cells ≥ 10 % and at least one myeloma-defining event (a
 /// CRAB feature, or plasma cells ≥ 60 %) — IMWG 2014 (MODEL.md §4b).
 ///
 /// Per marrow (the shipped typical patient): diagnosis within 2 years; M-protein rises; by
 /// 2 years Hb < 10 g/dL and BV/TV has fallen by ≥ 20 % of its start; the replay of the
 /// typical patient reproduces the model's own M-protein, calcium and creatinine on day 364
-/// (within 3 %: daily instead of 4-hourly steps), which validates the replay.
+/// (within 3 %: daily instead of 4-hourly steps), which validates the replay; and no
+/// hypercalcaemia (Ca ≤ 11 mg/dL) while marrow plasma cells are below 5 % (the start-up
+/// artefact of lone starting cells triggering remodeling units, docs/MODEL.md §5).
 ///
-/// Cohort (`PatientTraits::cohort(seed, i)`, i < 25 — member 0 is the patient a
+/// Cohort (`PatientTraits::cohort(seed, i)`, i < 10 — member 0 is the patient a
 /// `variability = "cohort"` run of that seed simulates): kidneys, secretion and isotype vary,
 /// the marrow does not. Proportions at diagnosis against Kyle 2003 (MODEL.md §5: Ca ≥ 11
-/// in 13 %, creatinine ≥ 2 in 19 %, anaemia 73 %, bone 79 %) with tolerances wider than the
-/// binomial 99 % interval of 100 independent patients (C 5–22 %, R 9–29 %) because members
-/// share 4 marrows: C 3–30 %, R 8–35 %, A and B ≥ 35 % (4 marrows only decide those);
-/// median M-protein at diagnosis of IgG patients 2–6 g/dL (MODEL.md §2d/§5: typically 3–5).
+/// in 13 %, creatinine ≥ 2 in 19 %, anaemia 73 %, bone 79 %). C and R depend mostly on the
+/// patient's traits: binomial 99 % intervals of 100 independent patients (C 4–22 %, R 9–29 %),
+/// widened a little for the shared marrows: C 4–25 %, R 9–30 %. A and B are properties of the
+/// marrow (only the day of diagnosis varies between its patients), so their effective sample
+/// is the 10 marrows: the lower end of the 99 % interval for 10 marrows is 79 − 2.58·12.9 ≈
+/// 46 % for B (tested: B ≥ 50 %) and 73 − 2.58·14 ≈ 37 % for A (tested: A ≥ 35 %). A is
+/// expected at the low end: diagnosis at the *first* qualifying assessment catches most
+/// marrows as soon as bone loss reaches 30 %, before Hb < 10 (docs/MODEL.md §5; the printed
+/// sensitivity with an 84-d presentation delay gives A and B near Kyle's values). Median
+/// M-protein at diagnosis of IgG patients 2–6 g/dL (MODEL.md §2d/§5: typically 3–5).
 #[test]
 fn untreated_disease_gives_crab_at_diagnosis() {
-    let ss = (1..=4)
+    let ss = (1..=MARROWS)
         .map(|seed| {
             scenario(
                 "untreated_myeloma.toml",
@@ -415,6 +444,7 @@ fn untreated_disease_gives_crab_at_diagnosis() {
         })
         .collect();
     let mut cohort = Vec::new();
+    let mut delayed = Vec::new();
     for (seed, (model, o)) in run_all(ss).iter().enumerate() {
         let seed = seed as u64 + 1;
         let t = o.column("time_d").unwrap();
@@ -422,7 +452,7 @@ fn untreated_disease_gives_crab_at_diagnosis() {
         let bv = o.column("bv_tv_pct").unwrap();
         let hb = o.column("hb_g_dl").unwrap();
         let typical = PatientTraits::typical(model.scenario().biology.patient.isotype);
-        let (dx, year) = replay(model, o, typical);
+        let (dx, year) = replay(model, o, typical, 0.0);
         let dx = dx.unwrap_or_else(|| panic!("seed {seed}: no diagnosis in 2 years"));
         eprintln!(
             "seed {seed}: typical patient diagnosed day {} M {:.2} g/dL CRAB {:?}; 2 y: M {:.2} Hb {:.1} BV/TV {:.1}",
@@ -444,6 +474,19 @@ fn untreated_disease_gives_crab_at_diagnosis() {
                 year[j]
             );
         }
+        let (pc, ca) = (
+            o.column("marrow_pc_pct").unwrap(),
+            o.column("calcium_mg_dl").unwrap(),
+        );
+        for k in 0..t.len() {
+            assert!(
+                pc[k] >= 5.0 || ca[k] <= 11.0,
+                "seed {seed}: Ca {} mg/dL on day {} at plasma cells {} %",
+                ca[k],
+                t[k],
+                pc[k]
+            );
+        }
         assert!(at(o, "m_protein_g_dl", 365.0) > at(o, "m_protein_g_dl", 182.0));
         assert!(*m.last().unwrap() > 1.0);
         assert!(*hb.last().unwrap() < 10.0, "seed {seed}: no anaemia");
@@ -453,13 +496,33 @@ fn untreated_disease_gives_crab_at_diagnosis() {
         );
         assert!(t.len() > 700);
         for i in 0..PATIENTS_PER_MARROW {
-            let (dx, _) = replay(model, o, PatientTraits::cohort(seed, i));
+            let (dx, _) = replay(model, o, PatientTraits::cohort(seed, i), 0.0);
             cohort.push(dx.unwrap_or_else(|| panic!("seed {seed} patient {i}: no diagnosis")));
+            if let (Some(d), _) = replay(
+                model,
+                o,
+                PatientTraits::cohort(seed, i),
+                PRESENTATION_DELAY_D,
+            ) {
+                delayed.push(d.crab);
+            }
         }
     }
     let n = cohort.len() as f64;
     let pct = |j: usize| 100.0 * cohort.iter().filter(|d| d.crab[j]).count() as f64 / n;
     let crab = [pct(0), pct(1), pct(2), pct(3)];
+    let late = |j: usize| {
+        100.0 * delayed.iter().filter(|c: &&[bool; 4]| c[j]).count() as f64 / delayed.len() as f64
+    };
+    eprintln!(
+        "sensitivity, diagnosis {PRESENTATION_DELAY_D} d after the first qualifying assessment \
+         ({} of {n} diagnosed within 2 y): C {:.0} % R {:.0} % A {:.0} % B {:.0} %",
+        delayed.len(),
+        late(0),
+        late(1),
+        late(2),
+        late(3)
+    );
     let mut m_igg: Vec<f64> = cohort
         .iter()
         .filter(|d| d.isotype == Isotype::IgG)
@@ -483,10 +546,10 @@ fn untreated_disease_gives_crab_at_diagnosis() {
         flc[flc.len() / 2],
         day[day.len() / 2],
     );
-    assert!((3.0..=30.0).contains(&crab[0]), "hypercalcaemia {crab:?}");
-    assert!((8.0..=35.0).contains(&crab[1]), "renal failure {crab:?}");
+    assert!((4.0..=25.0).contains(&crab[0]), "hypercalcaemia {crab:?}");
+    assert!((9.0..=30.0).contains(&crab[1]), "renal failure {crab:?}");
     assert!(crab[2] >= 35.0, "anaemia {crab:?}");
-    assert!(crab[3] >= 35.0, "bone disease {crab:?}");
+    assert!(crab[3] >= 50.0, "bone disease {crab:?}");
     assert!((2.0..=6.0).contains(&m_med), "median IgG M-protein {m_med}");
 }
 

@@ -5,7 +5,8 @@
 //! One remodeling cycle (a basic multicellular unit, BMU), after Bishop et al. 2024 (MODEL.md
 //! Table 1.5a) and the reversal-phase biology of Delaisse 2014:
 //! 1. **Activation.** A quiescent lining cell activates spontaneously (`activation_per_h`)
-//!    or when a myeloma cell touches it (vicious cycle), and expresses RANKL for
+//!    or when myeloma cells touch it (vicious cycle; rate × a steep Hill function of the adjacent myeloma count,
+//!    so a colony, not a lone cell, triggers it), and expresses RANKL for
 //!    `activation_h` (Bishop: up to 14 d; default 7 d so the unit's osteoclasts form
 //!    together). The activated cell is the unit's signalling centre and does not fuse itself.
 //! 2. **Osteoclast formation** where RANKL outweighs OPG: a quiescent lining cell on bone is
@@ -49,7 +50,8 @@ use rand::Rng;
 #[derive(Clone, Debug)]
 pub struct BoneRule {
     p_activate: f32,
-    p_mm_activate: f32,
+    /// Per-step activation probability by n adjacent myeloma cells, n = 0..=26.
+    p_mm_activate: [f32; 27],
     activation_h: f32,
     p_form: f32,
     rankl_half: f32,
@@ -83,6 +85,13 @@ pub struct BoneRule {
 /// (~1000–2000 osteoblasts per unit; Parfitt), not by one cell laying every site in turn.
 pub const OB_WALL_SITES: u16 = 5;
 
+/// Hill coefficient of myeloma-triggered lining activation in the number of adjacent myeloma
+/// cells: steep, so that a colony (≥ `lining_activation_half_cells` cells) triggers a unit and
+/// a lone plasma cell almost never does (with the default half-point 3: 1 cell 1.2 %, 2 cells
+/// 16 %, 3 cells 50 % of the maximal rate). Osteoclast numbers rise only where plasma cells
+/// are dense (Valentin-Opran 1982) [L].
+pub const MM_ACTIVATION_HILL: i32 = 4;
+
 /// Osteoclast crawling rate when no bone is adjacent [1/h] (one site per ~4 h; osteoclasts
 /// migrate ~µm/min on bone, Kanehisa 1990) [L].
 pub const OC_MOVE_PER_H: f64 = 0.25;
@@ -92,7 +101,10 @@ impl BoneRule {
     pub fn new(p: &BoneCellParams, mm: &MyelomaEnvParams, dt_h: f64) -> Self {
         Self {
             p_activate: step_prob(p.activation_per_h, dt_h),
-            p_mm_activate: step_prob(mm.lining_activation_per_h, dt_h),
+            p_mm_activate: std::array::from_fn(|n| {
+                let x = (n as f64 / mm.lining_activation_half_cells).powi(MM_ACTIVATION_HILL);
+                step_prob(mm.lining_activation_per_h * x / (1.0 + x), dt_h)
+            }),
             activation_h: p.activation_h as f32,
             p_form: step_prob(p.oc_formation_per_h, dt_h),
             rankl_half: p.oc_rankl_half_nm as f32,
@@ -251,8 +263,12 @@ impl BoneRule {
             }
         }
         let u2 = unit(draw << 24);
+        // Myeloma-triggered activation grows with the local colony (Hill of the adjacent count),
+        // so a lone plasma cell rarely starts a unit; the count is only taken when the draw
+        // could trigger at all (the 26-neighbour maximum bounds every n).
         let trigger = u2 < self.p_activate
-            || (u2 < self.p_mm_activate && view.count_neighbours(CellKind::Myeloma) > 0);
+            || (u2 < self.p_mm_activate[26]
+                && u2 < self.p_mm_activate[view.count_neighbours(CellKind::Myeloma).min(26)]);
         if trigger {
             return Action::Update(CellState {
                 flags: me.flags | flags::ACTIVE,

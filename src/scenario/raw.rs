@@ -131,8 +131,12 @@ pub struct RawBoneCells {
 pub struct RawStroma {
     /// `density_pct`: stromal cells [% of marrow sites], 0..=50. Default 1.
     pub density_pct: Option<f64>,
-    /// `engaged_factor`: secretion multiplier with adherent myeloma, 1..=100. Default 5.
+    /// `engaged_factor`: IL-6 and RANKL secretion multiplier with adherent myeloma, 1..=100.
+    /// Default 5.
     pub engaged_factor: Option<f64>,
+    /// `engaged_opg_factor`: OPG secretion multiplier with adherent myeloma, 0..=1. Default 0.2
+    /// (Giuliani 2001).
+    pub engaged_opg_factor: Option<f64>,
 }
 
 /// `[haematopoiesis]`; defaults in [`HaemParams`](super::HaemParams).
@@ -297,6 +301,10 @@ pub struct RawMyeloma {
     /// `lining_activation_rate_per_h`: activation of an adjacent lining cell [1/h], 0..=1.
     /// Default 0.002.
     pub lining_activation_rate_per_h: Option<f64>,
+    /// `lining_activation_half_cells`: adjacent myeloma cells for half the maximal lining
+    /// activation [cells], > 0 and ≤ 26. Default 3.
+    pub lining_activation_half_cells: Option<f64>,
+
 }
 
 /// `[fields.<name>]`: one diffusing signal.

@@ -219,9 +219,18 @@ pub struct MyelomaEnvParams {
     pub protection_factor: f64,
     /// TGF-β level [nM] above which bone-derived-factor protection applies [L].
     pub protect_tgfb_nm: f64,
-    /// Rate at which a myeloma cell next to a quiescent lining cell activates it (starts a
-    /// remodeling event) [1/h]. Bishop et al. 2024: MM next to lining triggers RANKL [L].
+    /// Maximal rate at which myeloma cells next to a quiescent lining cell activate it (start
+    /// a remodeling event) [1/h]; scaled by H₂(n; `lining_activation_half_cells`) of the n
+    /// adjacent myeloma cells (n = `cells::bone::MM_ACTIVATION_HILL`). Bishop et al. 2024: MM
+    /// next to lining triggers RANKL [L].
     pub lining_activation_per_h: f64,
+    /// Adjacent myeloma cells giving half the maximal lining activation (Hill n = 4) [cells].
+    /// Activation needs a local colony, not a lone plasma cell: the osteoclast-activating
+    /// signal is induced by VLA-4/VCAM-1 adhesion of myeloma cells to the osteoblast lineage
+    /// (Michigami 2000; Giuliani 2001: contact-dependent) and osteoclast numbers rise only in
+    /// areas massively invaded by plasma cells (Valentin-Opran 1982). Default 3: one cell
+    /// gives 1.2 % of the maximal rate, two 16 %, three 50 % [L].
+    pub lining_activation_half_cells: f64,
 }
 
 impl Default for MyelomaEnvParams {
@@ -232,6 +241,7 @@ impl Default for MyelomaEnvParams {
             protection_factor: 0.1,
             protect_tgfb_nm: 0.2,
             lining_activation_per_h: 0.002,
+            lining_activation_half_cells: 3.0,
         }
     }
 }
@@ -331,9 +341,14 @@ impl Default for BoneCellParams {
 pub struct StromaParams {
     /// Stromal cells as a fraction of free marrow sites at the start [0–1] [L].
     pub density: f64,
-    /// Multiplier on a stromal cell's field secretion while a myeloma cell adheres to it
-    /// (adhesion → NF-κB → IL-6, RANKL; Uchiyama 1993, Wang 2011) [L].
+    /// Multiplier on a stromal cell's IL-6 and RANKL secretion while a myeloma cell adheres to
+    /// it (adhesion → NF-κB → IL-6, RANKL; Uchiyama 1993, Wang 2011) [L].
     pub engaged_factor: f64,
+    /// Multiplier on a stromal cell's OPG secretion while a myeloma cell adheres to it [0–1].
+    /// Giuliani et al. 2001 (Blood 98:3527): myeloma cells strongly down-regulate OPG in
+    /// stromal and pre-osteoblastic cells by cell contact (VLA-4), while raising RANKL.
+    /// Default 0.2 [L: "strongly" is not quantified as a single factor].
+    pub engaged_opg_factor: f64,
 }
 
 impl Default for StromaParams {
@@ -341,6 +356,7 @@ impl Default for StromaParams {
         Self {
             density: 0.01,
             engaged_factor: 5.0,
+            engaged_opg_factor: 0.2,
         }
     }
 }

@@ -668,6 +668,12 @@ fn check_biology(c: &mut Checker, raw: &RawScenario) -> Biology {
             dm.lining_activation_per_h,
             per_h,
         ),
+        lining_activation_half_cells: get(
+            "myeloma.lining_activation_half_cells",
+            me.lining_activation_half_cells,
+            dm.lining_activation_half_cells,
+            Range::positive(26.0, "cells"),
+        ),
     };
 
     let bone_cells = raw.bone_cells.as_ref().map(|b| {
@@ -810,6 +816,12 @@ fn check_biology(c: &mut Checker, raw: &RawScenario) -> Biology {
                 r.engaged_factor,
                 d.engaged_factor,
                 Range::closed(1.0, 100.0, ""),
+            ),
+            engaged_opg_factor: get(
+                "stroma.engaged_opg_factor",
+                r.engaged_opg_factor,
+                d.engaged_opg_factor,
+                Range::closed(0.0, 1.0, ""),
             ),
         }
     });
