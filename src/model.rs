@@ -492,11 +492,9 @@ impl Model {
         let bone = self.families.bone.as_ref();
         // Engaged stroma: IL-6 and RANKL × engaged_factor, OPG × engaged_opg_factor
         // (Giuliani 2001: contact raises RANKL, strongly lowers OPG); other fields unchanged.
-        let (boost, opg_change) = self
-            .families
-            .stroma
-            .as_ref()
-            .map_or((0.0, 0.0), |s| (s.engaged_factor - 1.0, s.engaged_opg_factor - 1.0));
+        let (boost, opg_change) = self.families.stroma.as_ref().map_or((0.0, 0.0), |s| {
+            (s.engaged_factor - 1.0, s.engaged_opg_factor - 1.0)
+        });
         for (fi, (f, table)) in self.fields.iter_mut().zip(&self.secretion).enumerate() {
             let active = match bone {
                 Some(b) if Some(fi) == self.signals.rankl => b.activated_rankl_nm_per_h,

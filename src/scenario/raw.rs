@@ -304,7 +304,6 @@ pub struct RawMyeloma {
     /// `lining_activation_half_cells`: adjacent myeloma cells for half the maximal lining
     /// activation [cells], > 0 and ≤ 26. Default 3.
     pub lining_activation_half_cells: Option<f64>,
-
 }
 
 /// `[fields.<name>]`: one diffusing signal.
