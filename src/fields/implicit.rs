@@ -1,12 +1,12 @@
 //! Locally-one-dimensional (LOD) backward Euler: one implicit 1D diffusion solve per axis and
 //! sub-step, with implicit decay and sources; optionally with the decay distributed over the
-//! axis solves (more accurate, not yet the default).
+//! axis solves (more accurate; the scenario default, `[fields.<name>] splitting`).
 //!
 //! Reads: the relative face conductances built by [`super::field`], the source rates.
 //! Writes: the concentrations, in place (plus a solver-private transposed copy).
 //!
 //! ## Scheme
-//! Classic LOD (the default; Yanenko 1971, *The Method of Fractional Steps*): per sub-step,
+//! Classic LOD (`splitting = "classic"`; Yanenko 1971, *The Method of Fractional Steps*): per sub-step,
 //! `c ← (c + Δt·s)/(1 + kΔt)`, then for each axis in the order x, y, z solve
 //! `(I − r·L_a)·c⁺ = c`.
 //!
