@@ -478,6 +478,29 @@ mod tests {
         assert!(v.iter().all(|&x| (168.0..=504.0).contains(&x)));
     }
 
+    /// Myeloma-triggered activation: none without myeloma, half the maximal rate at
+    /// `lining_activation_half_cells`, ~1 % for a lone cell, rising with the colony.
+    #[test]
+    fn myeloma_activation_needs_a_colony() {
+        let mm = MyelomaEnvParams::default();
+        let dt = 4.0;
+        let r = BoneRule::new(&BoneCellParams::default(), &mm, dt);
+        let p = r.p_mm_activate;
+        assert_eq!(p[0], 0.0);
+        let half = step_prob(mm.lining_activation_per_h / 2.0, dt);
+        assert!(
+            (p[3] - half).abs() < 1e-6 * half.max(1e-9) + 1e-9,
+            "{} vs {half}",
+            p[3]
+        );
+        let lone = p[1] / step_prob(mm.lining_activation_per_h, dt);
+        assert!(
+            (0.01..0.015).contains(&lone),
+            "lone cell at {lone} of the maximum"
+        );
+        assert!(p.windows(2).all(|w| w[1] >= w[0]));
+    }
+
     #[test]
     fn opg_discounts_rankl() {
         let r = BoneRule::new(

@@ -322,13 +322,15 @@ fn describe_biology(s: &Scenario, o: &mut String) {
     let _ = writeln!(
         o,
         "  environment:    division × ({} + (1 − {})·H₂(IL-6 + TGF-β; {} nM)); death × {} next to \
-         stroma or TGF-β > {} nM; activates adjacent lining at {} /h",
+         stroma or TGF-β > {} nM; activates adjacent lining at ≤ {} /h (half at {} adjacent \
+         myeloma cells, Hill 4)",
         e.basal_division_fraction,
         e.basal_division_fraction,
         e.growth_half_nm,
         e.protection_factor,
         e.protect_tgfb_nm,
-        e.lining_activation_per_h
+        e.lining_activation_per_h,
+        e.lining_activation_half_cells
     );
     let _ = writeln!(o, "\nBone cells");
     match &b.bone_cells {
@@ -384,9 +386,11 @@ fn describe_biology(s: &Scenario, o: &mut String) {
         Some(p) => {
             let _ = writeln!(
                 o,
-                "  density {} % of marrow sites; secretion × {} while a myeloma cell adheres",
+                "  density {} % of marrow sites; IL-6/RANKL × {}, OPG × {} while a myeloma cell \
+                 adheres",
                 fmt_num(p.density * 100.0),
-                p.engaged_factor
+                p.engaged_factor,
+                p.engaged_opg_factor
             );
         }
     }
