@@ -609,3 +609,30 @@ fn cohort_variability_draws_this_seeds_patient() {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/untreated_myeloma.toml");
     assert!(load_file(&p, &sets(&["patient.variability=\"random\""])).is_err());
 }
+
+/// Myeloma contact lowers stromal OPG (Giuliani 2001; docs/MODEL.md §3.3.3): in a marrow
+/// crowded with myeloma (most stromal cells engaged), total OPG after one day is ≥ 5 % lower
+/// with `engaged_opg_factor` 0.2 than with 1 (measured 145 vs 183 nM·sites). Until this round
+/// the IL-6/RANKL boost (× 5) was applied to stromal OPG too; `engaged_factor` must not reach
+/// OPG, so this also fails if it does again (the × 1 run would then carry × 5).
+#[test]
+fn engaged_stroma_lowers_opg() {
+    let opg_after_a_day = |factor: f64| {
+        let s = scenario(
+            "untreated_myeloma.toml",
+            &sets(&[
+                "space.nx=40",
+                "space.ny=40",
+                "run.duration_d=1",
+                "myeloma.initial_cells=800",
+                &format!("stroma.engaged_opg_factor={factor}"),
+            ]),
+        );
+        let (m, _) = common::run_in_memory(&s, 1);
+        let f = m.fields().iter().find(|f| f.name() == "opg").unwrap();
+        f.total()
+    };
+    let (low, same) = (opg_after_a_day(0.2), opg_after_a_day(1.0));
+    eprintln!("OPG total after one day: {low:.3} (engaged × 0.2) vs {same:.3} (× 1)");
+    assert!(low < 0.95 * same, "{low} vs {same}");
+}
