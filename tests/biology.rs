@@ -612,9 +612,8 @@ fn cohort_variability_draws_this_seeds_patient() {
 
 /// Myeloma contact lowers stromal OPG (Giuliani 2001; docs/MODEL.md §3.3.3): in a marrow
 /// crowded with myeloma (most stromal cells engaged), total OPG after one day is ≥ 5 % lower
-/// with `engaged_opg_factor` 0.2 than with 1 (measured 145 vs 183 nM·sites). Until this round
-/// the IL-6/RANKL boost (× 5) was applied to stromal OPG too; `engaged_factor` must not reach
-/// OPG, so this also fails if it does again (the × 1 run would then carry × 5).
+/// with `engaged_opg_factor` 0.2 than with 1 (measured 145 vs 183 nM·sites; until this round
+/// the IL-6/RANKL boost × 5 was applied to stromal OPG as well).
 #[test]
 fn engaged_stroma_lowers_opg() {
     let opg_after_a_day = |factor: f64| {
