@@ -26,6 +26,7 @@ pub use supportive::SupportiveRule;
 use crate::pharma::library::RawDrug;
 use crate::pharma::{DrugLibrary, Route};
 use crate::scenario::Problem;
+use crate::scenario::range::Range;
 use phases::{RawPhase, RawToxicity};
 use regimen::RawRegimen;
 use supportive::RawSupportive;
@@ -226,15 +227,14 @@ impl TreatmentPlan {
             .collect();
         let supportive =
             phases::check_supportive(&raw.supportive, &regimens, &names, &mut problems);
-        let start_d = raw.start_d.unwrap_or(0.0);
-        if !(0.0..=36_500.0).contains(&start_d) {
-            problems.push(
-                Problem::new("treatment.start_d", "expected a number in 0..=36500 days")
-                    .with_value(start_d),
-            );
-        }
-        if problems.is_empty() {
-            Ok(TreatmentPlan {
+        let start_d = Range::closed(0.0, 36_500.0, "days").required(
+            &mut problems,
+            "treatment.start_d",
+            raw.start_d,
+            Some(0.0),
+        );
+        match start_d {
+            Some(start_d) if problems.is_empty() => Ok(TreatmentPlan {
                 drugs,
                 regimens,
                 phases,
@@ -242,9 +242,8 @@ impl TreatmentPlan {
                 supportive,
                 start_on_diagnosis: raw.start_on_diagnosis.unwrap_or(false),
                 start_d,
-            })
-        } else {
-            Err(problems)
+            }),
+            _ => Err(problems),
         }
     }
 

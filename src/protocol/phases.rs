@@ -23,6 +23,7 @@ use super::supportive::{RawSupportive, SupportiveRule, SupportiveState};
 use super::{ClinicalSnapshot, Dose, Procedure, ProtocolOutput, Response, TreatmentPlan};
 use crate::pharma::{Body, DrugLibrary, Route};
 use crate::scenario::Problem;
+use crate::scenario::range::{IntRange, Range};
 
 /// Default stem-cell collection phase length [days]: G-CSF 4–5 d + apheresis, then processing
 /// (MODEL.md §3a) [M].
@@ -152,29 +153,6 @@ impl ToxicityRule {
     }
 }
 
-fn num_in(
-    problems: &mut Vec<Problem>,
-    key: String,
-    v: Option<f64>,
-    lo: f64,
-    lo_open: bool,
-    hi: f64,
-    unit: &str,
-) -> Option<f64> {
-    let v = v?;
-    let ok = if lo_open { v > lo } else { v >= lo } && v <= hi;
-    if !ok {
-        let r = if lo_open {
-            format!("expected a number > {lo} and ≤ {hi} {unit}")
-        } else {
-            format!("expected a number in {lo}..={hi} {unit}")
-        };
-        problems.push(Problem::new(key, r.trim_end().to_string()).with_value(v));
-        return None;
-    }
-    Some(v)
-}
-
 /// Validates `[[treatment.phases]]`.
 pub(super) fn check_phases(
     raw: &[RawPhase],
@@ -220,16 +198,14 @@ pub(super) fn check_phases(
             },
             (None, Some(pr)) => match pr.as_str() {
                 "stem_cell_collection" => Some(PhaseKind::StemCellCollection),
-                "asct" => num_in(
-                    problems,
-                    k("melphalan_mg_m2"),
-                    Some(p.melphalan_mg_m2.unwrap_or(MEL200_MG_M2)),
-                    50.0,
-                    false,
-                    250.0,
-                    "mg/m²",
-                )
-                .map(|m| PhaseKind::Asct { melphalan_mg_m2: m }),
+                "asct" => Range::closed(50.0, 250.0, "mg/m²")
+                    .required(
+                        problems,
+                        k("melphalan_mg_m2"),
+                        p.melphalan_mg_m2,
+                        Some(MEL200_MG_M2),
+                    )
+                    .map(|m| PhaseKind::Asct { melphalan_mg_m2: m }),
                 _ => {
                     problems.push(
                         Problem::new(
@@ -255,32 +231,19 @@ pub(super) fn check_phases(
                 "only used with procedure = \"asct\"",
             ));
         }
-        let cycles = match p.cycles {
-            None => None,
-            Some(c) if (1..=1000).contains(&c) => Some(c as u32),
-            Some(c) => {
-                problems.push(
-                    Problem::new(k("cycles"), "expected an integer in 1..=1000 cycles")
-                        .with_value(c),
-                );
-                None
-            }
-        };
+        let cycles = IntRange::new(1, 1000, "cycles")
+            .optional(problems, k("cycles"), p.cycles)
+            .flatten()
+            .map(|c| c as u32);
         if cycles.is_some() && !matches!(kind, Some(PhaseKind::Regimen(_))) {
             problems.push(Problem::new(
                 k("cycles"),
                 "only used with a regimen phase; procedures use duration_d",
             ));
         }
-        let duration = num_in(
-            problems,
-            k("duration_d"),
-            p.duration_d,
-            0.0,
-            true,
-            36_500.0,
-            "days",
-        );
+        let duration = Range::positive(36_500.0, "days")
+            .optional(problems, k("duration_d"), p.duration_d)
+            .flatten();
         let until_response = match &p.until_response {
             None => None,
             Some(s) => match Response::parse(s) {
@@ -367,48 +330,30 @@ pub(super) fn check_toxicity(
                 ),
             }
         }
-        let anc = num_in(
-            problems,
-            k("anc_below_1e9_per_l"),
-            t.anc_below_1e9_per_l,
-            0.0,
-            false,
-            20.0,
-            "10⁹/L",
-        );
-        let plt = num_in(
-            problems,
-            k("platelets_below_1e9_per_l"),
-            t.platelets_below_1e9_per_l,
-            0.0,
-            false,
-            1000.0,
-            "10⁹/L",
-        );
+        let anc = Range::closed(0.0, 20.0, "10⁹/L")
+            .optional(problems, k("anc_below_1e9_per_l"), t.anc_below_1e9_per_l)
+            .flatten();
+        let plt = Range::closed(0.0, 1000.0, "10⁹/L")
+            .optional(
+                problems,
+                k("platelets_below_1e9_per_l"),
+                t.platelets_below_1e9_per_l,
+            )
+            .flatten();
         if t.anc_below_1e9_per_l.is_none() && t.platelets_below_1e9_per_l.is_none() {
             problems.push(Problem::new(
                 format!("treatment.toxicity[{i}]"),
                 "expected at least one of anc_below_1e9_per_l, platelets_below_1e9_per_l",
             ));
         }
-        let factor = num_in(
+        let factor = Range::positive(0.999, "").required(
             problems,
             k("reduce_factor"),
-            Some(t.reduce_factor.unwrap_or(0.75)),
-            0.0,
-            true,
-            0.999,
-            "",
+            t.reduce_factor,
+            Some(0.75),
         );
-        let min_level = num_in(
-            problems,
-            k("min_level"),
-            Some(t.min_level.unwrap_or(0.25)),
-            0.0,
-            false,
-            1.0,
-            "",
-        );
+        let min_level =
+            Range::closed(0.0, 1.0, "").required(problems, k("min_level"), t.min_level, Some(0.25));
         let action = match t.action.as_deref().unwrap_or("hold") {
             "hold" => Some(ToxicityAction::Hold),
             "reduce" => match (factor, min_level) {
@@ -475,23 +420,14 @@ pub(super) fn check_supportive(
                 ix
             }
         };
-        let start = num_in(
-            problems,
-            k("when_hb_below_g_dl"),
-            s.when_hb_below_g_dl,
-            3.0,
-            false,
-            20.0,
-            "g/dL",
-        );
-        let stop = num_in(
+        let start = Range::closed(3.0, 20.0, "g/dL")
+            .optional(problems, k("when_hb_below_g_dl"), s.when_hb_below_g_dl)
+            .flatten();
+        let stop = Range::closed(3.0, 20.0, "g/dL").required(
             problems,
             k("stop_when_hb_above_g_dl"),
-            Some(s.stop_when_hb_above_g_dl.unwrap_or(12.0)),
-            3.0,
-            false,
-            20.0,
-            "g/dL",
+            s.stop_when_hb_above_g_dl,
+            Some(12.0),
         );
         if let (Some(a), Some(b)) = (start, stop)
             && b <= a
@@ -504,14 +440,11 @@ pub(super) fn check_supportive(
                 .with_value(b),
             );
         }
-        let factor = num_in(
+        let factor = Range::closed(0.0, 1.0, "").required(
             problems,
             k("infection_hazard_factor"),
-            Some(s.infection_hazard_factor.unwrap_or(1.0)),
-            0.0,
-            false,
-            1.0,
-            "",
+            s.infection_hazard_factor,
+            Some(1.0),
         );
         let mut during = Vec::new();
         for n in s.during_phases.iter().flatten() {
