@@ -19,8 +19,10 @@ use serde::Deserialize;
 
 use super::calendar::{self, PlannedDose, cycle_doses};
 use super::regimen::RegimenLibrary;
+use super::response;
 use super::supportive::{RawSupportive, SupportiveRule, SupportiveState};
-use super::{ClinicalSnapshot, Dose, Procedure, ProtocolOutput, Response, TreatmentPlan};
+use super::{ClinicalSnapshot, Dose, Procedure, ProtocolOutput, TreatmentPlan};
+use crate::clinical::Category;
 use crate::pharma::{Body, DrugLibrary, Route};
 use crate::scenario::Problem;
 use crate::scenario::range::{IntRange, Range};
@@ -111,7 +113,7 @@ pub struct PhaseSpec {
     /// End after this many days.
     pub duration_d: Option<f64>,
     /// End at a cycle boundary once response ≥ this.
-    pub until_response: Option<Response>,
+    pub until_response: Option<Category>,
     /// End on confirmed progression.
     pub until_progression: bool,
     /// Jump to this phase on confirmed progression.
@@ -246,7 +248,7 @@ pub(super) fn check_phases(
             .flatten();
         let until_response = match &p.until_response {
             None => None,
-            Some(s) => match Response::parse(s) {
+            Some(s) => match response::parse(s) {
                 Some(r) => Some(r),
                 None => {
                     problems.push(
@@ -254,7 +256,7 @@ pub(super) fn check_phases(
                             k("until_response"),
                             format!(
                                 "unknown response category; allowed: {}",
-                                Response::NAMES.join(", ")
+                                response::names().join(", ")
                             ),
                         )
                         .with_value(format!("\"{s}\"")),
@@ -607,18 +609,18 @@ impl Protocol {
             );
             if step - self.cycle_start >= len {
                 let done = self.cycle;
-                let response = snap.response.and_then(Response::parse);
+                let got = snap.response;
                 if spec.cycles.is_some_and(|n| done >= n) {
                     next = Some((Some(p + 1), format!("{done} cycles completed")));
-                } else if let (Some(want), Some(got)) = (spec.until_response, response)
-                    && got >= want
+                } else if let Some(want) = spec.until_response
+                    && response::at_least(got, want)
                 {
                     next = Some((
                         Some(p + 1),
                         format!(
                             "response {} ≥ {} after cycle {done}",
-                            got.name(),
-                            want.name()
+                            got.label(),
+                            want.label()
                         ),
                     ));
                 } else {
