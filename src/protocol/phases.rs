@@ -521,24 +521,9 @@ impl Protocol {
         }
     }
 
-    /// The plan.
-    pub fn plan(&self) -> &TreatmentPlan {
-        &self.plan
-    }
-
     /// Current phase name, if any.
     pub fn phase_name(&self) -> Option<&str> {
         self.phase.map(|p| self.plan.phases[p].name.as_str())
-    }
-
-    /// Current cycle of the current phase (1-based; 0 outside regimen phases).
-    pub fn cycle(&self) -> u32 {
-        self.cycle
-    }
-
-    /// Current dose level of drug `i` (1 = full dose).
-    pub fn dose_level(&self, drug: usize) -> f64 {
-        self.dose_level[drug]
     }
 
     /// Multiplier on the infection hazard: the product of active prophylaxis factors.
