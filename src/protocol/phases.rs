@@ -17,7 +17,7 @@
 
 use serde::Deserialize;
 
-use super::calendar::{self, PlannedDose, cycle_doses};
+use super::calendar::{self, CycleCursor};
 use super::regimen::RegimenLibrary;
 use super::response;
 use super::supportive::{RawSupportive, SupportiveRule, SupportiveState};
@@ -484,11 +484,8 @@ pub struct Protocol {
     /// Current phase (`None` before the start or after the last phase).
     phase: Option<usize>,
     phase_start: u64,
-    cycle: u32,
-    cycle_start: u64,
-    /// Doses of the current cycle: (offset from cycle start [steps], dose).
-    cycle_plan: Vec<(u64, PlannedDose)>,
-    next_dose: usize,
+    /// The current phase's regimen cycle (cleared in procedure phases).
+    cursor: CycleCursor,
     /// Step of the ASCT stem-cell infusion still to come.
     infusion_step: Option<u64>,
     dose_level: Vec<f64>,
@@ -509,10 +506,7 @@ impl Protocol {
             started: false,
             phase: None,
             phase_start: 0,
-            cycle: 0,
-            cycle_start: 0,
-            cycle_plan: Vec::new(),
-            next_dose: 0,
+            cursor: CycleCursor::default(),
             infusion_step: None,
             dose_level: vec![1.0; n],
             reduced_in_cycle: vec![false; n],
@@ -588,12 +582,9 @@ impl Protocol {
         if next.is_none()
             && let PhaseKind::Regimen(r) = spec.kind
         {
-            let len = calendar::days_to_steps(
-                self.plan.regimens.regimens()[r].cycle_length_d as f64,
-                self.dt_h,
-            );
-            if step - self.cycle_start >= len {
-                let done = self.cycle;
+            let regimen = &self.plan.regimens.regimens()[r];
+            if self.cursor.finished(regimen, step, self.dt_h) {
+                let done = self.cursor.cycle();
                 let got = snap.response;
                 if spec.cycles.is_some_and(|n| done >= n) {
                     next = Some((Some(p + 1), format!("{done} cycles completed")));
@@ -620,8 +611,7 @@ impl Protocol {
                 Some(t) => self.enter(t, step, &why, out),
                 None => {
                     self.phase = None;
-                    self.cycle = 0;
-                    self.cycle_plan.clear();
+                    self.cursor.clear();
                     out.events
                         .push(("protocol_end", "last phase completed".into()));
                 }
@@ -632,9 +622,7 @@ impl Protocol {
     fn enter(&mut self, p: usize, step: u64, why: &str, out: &mut ProtocolOutput) {
         self.phase = Some(p);
         self.phase_start = step;
-        self.cycle = 0;
-        self.cycle_plan.clear();
-        self.next_dose = 0;
+        self.cursor.clear();
         self.infusion_step = None;
         let spec = self.plan.phases[p].clone();
         let what = match &spec.kind {
@@ -689,15 +677,10 @@ impl Protocol {
         let PhaseKind::Regimen(r) = self.plan.phases[p].kind else {
             return;
         };
-        self.cycle = c;
-        self.cycle_start = step;
-        self.next_dose = 0;
         self.reduced_in_cycle.iter_mut().for_each(|v| *v = false);
         let reg = &self.plan.regimens.regimens()[r];
-        self.cycle_plan = cycle_doses(reg, c, &self.plan.drugs, &self.body)
-            .into_iter()
-            .map(|d| (calendar::day_offset_steps(d.day, self.dt_h), d))
-            .collect();
+        self.cursor
+            .begin(reg, c, step, &self.plan.drugs, &self.body, self.dt_h);
         out.events.push((
             "cycle",
             format!("{} cycle {c} ({})", self.plan.phases[p].name, reg.name),
@@ -706,11 +689,8 @@ impl Protocol {
 
     fn phase_doses(&mut self, step: u64, snap: &ClinicalSnapshot, out: &mut ProtocolOutput) {
         let Some(p) = self.phase else { return };
-        let offset = step - self.cycle_start;
-        while self.next_dose < self.cycle_plan.len() && self.cycle_plan[self.next_dose].0 <= offset
-        {
-            let d = self.cycle_plan[self.next_dose].1.clone();
-            self.next_dose += 1;
+        while let Some(d) = self.cursor.take_due(step) {
+            let d = d.clone();
             let rule = self.plan.toxicity.iter().find(|r| r.fires(d.drug, snap));
             let mut level = self.dose_level[d.drug];
             match rule.map(|r| r.action) {
@@ -798,19 +778,14 @@ impl Protocol {
             let Some(r) = self.plan.supportive[i].regimen else {
                 continue;
             };
-            let len = calendar::days_to_steps(
-                self.plan.regimens.regimens()[r].cycle_length_d as f64,
-                self.dt_h,
-            );
-            if step - self.supportive[i].cycle_start >= len {
-                let c = self.supportive[i].cycle + 1;
+            let regimen = &self.plan.regimens.regimens()[r];
+            let cursor = &self.supportive[i].cursor;
+            if cursor.finished(regimen, step, self.dt_h) {
+                let c = cursor.cycle() + 1;
                 self.start_supportive_cycle(i, c, step);
             }
-            let st = &mut self.supportive[i];
-            let offset = step - st.cycle_start;
-            while st.next < st.plan.len() && st.plan[st.next].0 <= offset {
-                let d = &st.plan[st.next].1;
-                st.next += 1;
+            let cursor = &mut self.supportive[i].cursor;
+            while let Some(d) = cursor.take_due(step) {
                 let dose = Dose {
                     drug: d.drug,
                     drug_name: d.drug_name.clone(),
@@ -827,23 +802,18 @@ impl Protocol {
         }
     }
 
+    /// Begins cycle `c` of supportive rule `i`'s regimen (rules without one have no doses).
     fn start_supportive_cycle(&mut self, i: usize, c: u32, step: u64) {
-        let st = &mut self.supportive[i];
-        st.cycle = c;
-        st.cycle_start = step;
-        st.next = 0;
-        st.plan = match self.plan.supportive[i].regimen {
-            Some(r) => cycle_doses(
+        if let Some(r) = self.plan.supportive[i].regimen {
+            self.supportive[i].cursor.begin(
                 &self.plan.regimens.regimens()[r],
                 c,
+                step,
                 &self.plan.drugs,
                 &self.body,
-            )
-            .into_iter()
-            .map(|d| (calendar::day_offset_steps(d.day, self.dt_h), d))
-            .collect(),
-            None => Vec::new(),
-        };
+                self.dt_h,
+            );
+        }
     }
 }
 
