@@ -23,6 +23,7 @@ use super::response;
 use super::supportive::{RawSupportive, SupportiveRule, SupportiveState};
 use super::{ClinicalSnapshot, Dose, Procedure, ProtocolOutput, TreatmentPlan};
 use crate::clinical::Category;
+use crate::observe::{PHASE_ENDS, PHASE_STARTS};
 use crate::pharma::{Body, DrugLibrary, Route};
 use crate::scenario::Problem;
 use crate::scenario::range::{IntRange, Range};
@@ -606,7 +607,7 @@ impl Protocol {
         }
         if let Some((to, why)) = next {
             out.events
-                .push(("phase", format!("end {} ({why})", spec.name)));
+                .push(("phase", format!("{PHASE_ENDS}{} ({why})", spec.name)));
             match to.filter(|&t| t < self.plan.phases.len()) {
                 Some(t) => self.enter(t, step, &why, out),
                 None => {
@@ -632,8 +633,10 @@ impl Protocol {
                 format!("ASCT, melphalan {melphalan_mg_m2} mg/m²")
             }
         };
-        out.events
-            .push(("phase", format!("start {} ({what}; {why})", spec.name)));
+        out.events.push((
+            "phase",
+            format!("{PHASE_STARTS}{} ({what}; {why})", spec.name),
+        ));
         match spec.kind {
             PhaseKind::Regimen(_) => self.start_cycle(1, step, out),
             PhaseKind::StemCellCollection => {

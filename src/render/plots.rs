@@ -22,6 +22,7 @@ use super::field_label;
 use super::font::TextBackend;
 use super::image::{Canvas, fmt_num};
 use super::palette::clone_rgb;
+use crate::observe::PHASE_STARTS;
 
 /// Folder of the plots inside a run directory.
 pub const PLOT_DIR: &str = "plots";
@@ -382,14 +383,14 @@ fn is_drug_column(c: &str) -> bool {
 }
 
 /// Treatment phases from `phase` events, each lasting until the next phase starts. The protocol
-/// logs `start NAME (…)`, `end NAME (…)` and `cycle: …` details; only the starts delimit
-/// phases. Runs whose phase events carry bare names (older outputs) use every event.
+/// logs `start NAME (…)` ([`PHASE_STARTS`]), `end NAME (…)` and `cycle: …` details; only the
+/// starts delimit phases. Runs whose phase events carry bare names (older outputs) use every event.
 fn phases(d: &RunData, t_end: f64) -> Vec<(f64, f64, String)> {
     let ev: Vec<_> = d.events_of("phase").collect();
-    let starts: Vec<(f64, String)> = if ev.iter().any(|e| e.detail.starts_with("start ")) {
+    let starts: Vec<(f64, String)> = if ev.iter().any(|e| e.detail.starts_with(PHASE_STARTS)) {
         ev.iter()
             .filter_map(|e| {
-                let rest = e.detail.strip_prefix("start ")?;
+                let rest = e.detail.strip_prefix(PHASE_STARTS)?;
                 let name = rest.split([' ', '(']).next().unwrap_or(rest);
                 Some((e.time_d, name.to_string()))
             })
