@@ -13,19 +13,43 @@
 //!
 //! Reads: nothing. Writes: problems into the caller's list.
 
+use std::fmt;
+
 use super::error::Problem;
 
-/// Allowed range of a number, with its unit, for messages like `0.01..=24 h`.
+/// What a range can bound: a float or an integer, named in messages by its noun.
+pub trait Number: Copy + PartialOrd + fmt::Display {
+    /// `a number` or `an integer`.
+    const NOUN: &'static str;
+    /// One, the example a missing-key hint prefers when it is allowed.
+    const ONE: Self;
+}
+
+impl Number for f64 {
+    const NOUN: &'static str = "a number";
+    const ONE: Self = 1.0;
+}
+
+impl Number for i64 {
+    const NOUN: &'static str = "an integer";
+    const ONE: Self = 1;
+}
+
+/// Allowed range of a number (`f64`, the default) or an integer (`i64`, [`IntRange`]), with
+/// its unit, for messages like `0.01..=24 h`.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Range {
-    lo: f64,
+pub struct Range<T = f64> {
+    lo: T,
     /// True when `lo` itself is excluded (`> 0`).
     lo_open: bool,
-    hi: f64,
+    hi: T,
     unit: &'static str,
 }
 
-impl Range {
+/// Allowed range of an integer, e.g. `4..=8192 sites`.
+pub type IntRange = Range<i64>;
+
+impl Range<f64> {
     /// `lo..=hi` in `unit` (`""` for dimensionless numbers).
     pub const fn closed(lo: f64, hi: f64, unit: &'static str) -> Self {
         Self {
@@ -50,9 +74,23 @@ impl Range {
             unit,
         }
     }
+}
 
+impl Range<i64> {
+    /// `lo..=hi` in `unit` (`""` for plain counts).
+    pub const fn new(lo: i64, hi: i64, unit: &'static str) -> Self {
+        Self {
+            lo,
+            lo_open: false,
+            hi,
+            unit,
+        }
+    }
+}
+
+impl<T: Number> Range<T> {
     /// Whether `v` is allowed (never for NaN).
-    pub fn contains(&self, v: f64) -> bool {
+    pub fn contains(&self, v: T) -> bool {
         (if self.lo_open {
             v > self.lo
         } else {
@@ -60,34 +98,31 @@ impl Range {
         }) && v <= self.hi
     }
 
-    /// `a number in lo..=hi unit` or `a number > lo and ≤ hi unit`.
+    /// `a number in lo..=hi unit`, `a number > lo and ≤ hi unit` or `an integer in lo..=hi
+    /// unit`.
     pub fn describe(&self) -> String {
         let unit = with_space(self.unit);
         if self.lo_open {
-            format!("a number > {} and ≤ {}{unit}", self.lo, self.hi)
+            format!("{} > {} and ≤ {}{unit}", T::NOUN, self.lo, self.hi)
         } else {
-            format!("a number in {}..={}{unit}", self.lo, self.hi)
+            format!("{} in {}..={}{unit}", T::NOUN, self.lo, self.hi)
         }
     }
 
     /// A value to show in a "missing required key" hint: 1 when allowed, else the nearest
-    /// allowed round value.
-    fn example(&self) -> f64 {
-        if self.lo_open {
-            self.hi.min(1.0)
+    /// allowed bound.
+    fn example(&self) -> T {
+        let one = if T::ONE < self.hi { T::ONE } else { self.hi };
+        if self.lo_open || one >= self.lo {
+            one
         } else {
-            self.lo.max(self.hi.min(1.0))
+            self.lo
         }
     }
 
     /// Checks a value that is present: `Some(v)` when allowed, else `None` after recording
     /// `key = v: expected <range>`.
-    pub fn check(
-        &self,
-        problems: &mut Vec<Problem>,
-        key: impl Into<String>,
-        v: f64,
-    ) -> Option<f64> {
+    pub fn check(&self, problems: &mut Vec<Problem>, key: impl Into<String>, v: T) -> Option<T> {
         if self.contains(v) {
             Some(v)
         } else {
@@ -102,15 +137,14 @@ impl Range {
         &self,
         problems: &mut Vec<Problem>,
         key: impl Into<String>,
-        v: Option<f64>,
-        default: Option<f64>,
-    ) -> Option<f64> {
+        v: Option<T>,
+        default: Option<T>,
+    ) -> Option<T> {
         let key = key.into();
         match v.or(default) {
             Some(v) => self.check(problems, key, v),
             None => {
-                let example = self.example();
-                problems.push(missing(key, &self.describe(), example));
+                problems.push(missing(key, &self.describe(), self.example()));
                 None
             }
         }
@@ -122,87 +156,8 @@ impl Range {
         &self,
         problems: &mut Vec<Problem>,
         key: impl Into<String>,
-        v: Option<f64>,
-    ) -> Option<Option<f64>> {
-        match v {
-            None => Some(None),
-            Some(v) => self.check(problems, key, v).map(Some),
-        }
-    }
-}
-
-/// Allowed range of an integer, with its unit, for messages like `4..=8192 sites`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct IntRange {
-    lo: i64,
-    hi: i64,
-    unit: &'static str,
-}
-
-impl IntRange {
-    /// `lo..=hi` in `unit` (`""` for plain counts).
-    pub const fn new(lo: i64, hi: i64, unit: &'static str) -> Self {
-        Self { lo, hi, unit }
-    }
-
-    /// Whether `v` is allowed.
-    pub fn contains(&self, v: i64) -> bool {
-        (self.lo..=self.hi).contains(&v)
-    }
-
-    /// `an integer in lo..=hi unit`.
-    pub fn describe(&self) -> String {
-        format!(
-            "an integer in {}..={}{}",
-            self.lo,
-            self.hi,
-            with_space(self.unit)
-        )
-    }
-
-    /// Checks a value that is present: `Some(v)` when allowed, else `None` after recording
-    /// `key = v: expected <range>`.
-    pub fn check(
-        &self,
-        problems: &mut Vec<Problem>,
-        key: impl Into<String>,
-        v: i64,
-    ) -> Option<i64> {
-        if self.contains(v) {
-            Some(v)
-        } else {
-            problems.push(Problem::new(key, format!("expected {}", self.describe())).with_value(v));
-            None
-        }
-    }
-
-    /// Checks `v`, falling back on `default`; with neither, records a missing required key
-    /// (example: the lowest allowed value).
-    pub fn required(
-        &self,
-        problems: &mut Vec<Problem>,
-        key: impl Into<String>,
-        v: Option<i64>,
-        default: Option<i64>,
-    ) -> Option<i64> {
-        let key = key.into();
-        match v.or(default) {
-            Some(v) => self.check(problems, key, v),
-            None => {
-                problems.push(missing(key, &self.describe(), self.lo));
-                None
-            }
-        }
-    }
-
-    /// Checks an optional value: `Some(None)` when absent, `Some(Some(v))` when allowed, `None`
-    /// (after recording a problem) when out of range.
-    pub fn optional(
-        &self,
-        problems: &mut Vec<Problem>,
-        key: impl Into<String>,
-        v: Option<i64>,
-    ) -> Option<Option<i64>> {
+        v: Option<T>,
+    ) -> Option<Option<T>> {
         match v {
             None => Some(None),
             Some(v) => self.check(problems, key, v).map(Some),
@@ -220,7 +175,7 @@ fn with_space(unit: &str) -> String {
 }
 
 /// `key: missing required key: expected <what>, e.g. `leaf = example``.
-fn missing(key: String, expected: &str, example: impl std::fmt::Display) -> Problem {
+fn missing(key: String, expected: &str, example: impl fmt::Display) -> Problem {
     let leaf = key.rsplit('.').next().unwrap_or(&key).to_string();
     Problem::new(
         key,
