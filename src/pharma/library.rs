@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use super::drug::{Drug, Effect, PkParams, Route, Target, TargetMediated};
 use crate::scenario::Problem;
@@ -149,12 +150,57 @@ pub struct DrugLibrary {
 
 /// Parses the shipped library text into raw drugs (sorted by name).
 pub fn shipped_raw() -> Result<BTreeMap<String, RawDrug>, Vec<Problem>> {
-    toml::from_str(DRUGS_TOML).map_err(|e| {
+    parse_shipped(DRUGS_TOML, DRUGS_ORIGIN)
+}
+
+/// A shipped library's text (`origin` names it in the problem) as raw entries by name.
+fn parse_shipped<R: DeserializeOwned>(
+    text: &str,
+    origin: &str,
+) -> Result<BTreeMap<String, R>, Vec<Problem>> {
+    toml::from_str(text).map_err(|e| {
         vec![Problem::new(
             "",
-            format!("{DRUGS_ORIGIN}: {}", e.message().trim()),
+            format!("{origin}: {}", e.message().trim()),
         )]
     })
+}
+
+/// A shipped library (`text`, from `origin`) with a scenario's `overrides`, validated entry by
+/// entry in name order: an entry in both is `merge(shipped, override)`. Problems in an entry
+/// the scenario touches are keyed `<prefix>.<name>.<key>`, in a shipped one
+/// `<origin>:<name>.<key>`; `check` validates one entry under its key. Shared by the drug and
+/// the regimen library.
+pub(crate) fn load_with_overrides<R: DeserializeOwned + Clone, T>(
+    text: &str,
+    origin: &str,
+    overrides: &BTreeMap<String, R>,
+    prefix: &str,
+    merge: impl Fn(&R, &R) -> R,
+    mut check: impl FnMut(&str, &R, &str, &mut Vec<Problem>) -> Option<T>,
+) -> Result<Vec<T>, Vec<Problem>> {
+    let shipped: BTreeMap<String, R> = parse_shipped(text, origin)?;
+    let mut problems = Vec::new();
+    let mut out = Vec::new();
+    let mut names: Vec<&String> = shipped.keys().chain(overrides.keys()).collect();
+    names.sort();
+    names.dedup();
+    for name in names {
+        let (raw, key) = match (shipped.get(name), overrides.get(name)) {
+            (Some(b), Some(o)) => (merge(b, o), format!("{prefix}.{name}")),
+            (Some(b), None) => (b.clone(), format!("{origin}:{name}")),
+            (None, Some(o)) => (o.clone(), format!("{prefix}.{name}")),
+            (None, None) => continue,
+        };
+        if let Some(t) = check(name, &raw, &key, &mut problems) {
+            out.push(t);
+        }
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
 }
 
 impl DrugLibrary {
@@ -169,28 +215,15 @@ impl DrugLibrary {
         overrides: &BTreeMap<String, RawDrug>,
         prefix: &str,
     ) -> Result<Self, Vec<Problem>> {
-        let shipped = shipped_raw()?;
-        let mut problems = Vec::new();
-        let mut drugs = Vec::new();
-        let mut names: Vec<&String> = shipped.keys().chain(overrides.keys()).collect();
-        names.sort();
-        names.dedup();
-        for name in names {
-            let (raw, key) = match (shipped.get(name), overrides.get(name)) {
-                (Some(b), Some(o)) => (b.merged(o), format!("{prefix}.{name}")),
-                (Some(b), None) => (b.clone(), format!("{DRUGS_ORIGIN}:{name}")),
-                (None, Some(o)) => (o.clone(), format!("{prefix}.{name}")),
-                (None, None) => continue,
-            };
-            if let Some(d) = check_drug(name, &raw, &key, &mut problems) {
-                drugs.push(d);
-            }
-        }
-        if problems.is_empty() {
-            Ok(Self { drugs })
-        } else {
-            Err(problems)
-        }
+        let drugs = load_with_overrides(
+            DRUGS_TOML,
+            DRUGS_ORIGIN,
+            overrides,
+            prefix,
+            RawDrug::merged,
+            check_drug,
+        )?;
+        Ok(Self { drugs })
     }
 
     /// All drugs, sorted by name.

@@ -1,6 +1,7 @@
 //! Treatment protocols: regimens as dose calendars ([`regimen`], [`calendar`]), the phase
-//! state machine with toxicity rules and procedures ([`phases`]), and conditional supportive
-//! care ([`supportive`]). The model's stage `apply_protocol` calls [`Protocol::step`] once per
+//! state machine with toxicity rules and procedures ([`phases`]; `until_response` compares
+//! the clinical model's IMWG category in the order of [`response`]), and conditional
+//! supportive care ([`supportive`]). The model's stage `apply_protocol` calls [`Protocol::step`] once per
 //! step with a [`ClinicalSnapshot`] and applies the returned [`ProtocolOutput`].
 //!
 //! Scenario surface: the optional `[treatment]` section ([`RawTreatment`]), validated by

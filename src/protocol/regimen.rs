@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use crate::pharma::library::load_with_overrides;
 use crate::pharma::{DoseBasis, DoseSpec, DrugLibrary, Route};
 use crate::scenario::Problem;
 use crate::scenario::range::{IntRange, Range};
@@ -171,31 +172,16 @@ impl RegimenLibrary {
         prefix: &str,
         drugs: &DrugLibrary,
     ) -> Result<Self, Vec<Problem>> {
-        let shipped: BTreeMap<String, RawRegimen> = toml::from_str(REGIMENS_TOML).map_err(|e| {
-            vec![Problem::new(
-                "",
-                format!("{REGIMENS_ORIGIN}: {}", e.message().trim()),
-            )]
-        })?;
-        let mut problems = Vec::new();
-        let mut regimens = Vec::new();
-        let mut names: Vec<&String> = shipped.keys().chain(overrides.keys()).collect();
-        names.sort();
-        names.dedup();
-        for name in names {
-            let (raw, key) = match overrides.get(name) {
-                Some(o) => (o, format!("{prefix}.{name}")),
-                None => (&shipped[name], format!("{REGIMENS_ORIGIN}:{name}")),
-            };
-            if let Some(r) = check_regimen(name, raw, &key, drugs, &mut problems) {
-                regimens.push(r);
-            }
-        }
-        if problems.is_empty() {
-            Ok(Self { regimens })
-        } else {
-            Err(problems)
-        }
+        let regimens = load_with_overrides(
+            REGIMENS_TOML,
+            REGIMENS_ORIGIN,
+            overrides,
+            prefix,
+            // A scenario's regimen replaces the shipped one as a whole.
+            |_, o: &RawRegimen| o.clone(),
+            |name, raw, key, problems| check_regimen(name, raw, key, drugs, problems),
+        )?;
+        Ok(Self { regimens })
     }
 
     /// All regimens, sorted by name.
