@@ -26,6 +26,9 @@ use super::lesions::N_CLASSES;
 pub const PROGENITOR: u8 = 0x80;
 /// `flags` bits holding a differentiated myeloma cell's divisions left.
 pub const DIVISIONS_MASK: u8 = 0x0F;
+/// Largest per-clone self-renewal probability (hierarchy value × the clone's `self_renewal`
+/// trait) [0–1]. Structural: at 1 a progenitor would never produce differentiated cells.
+pub const SELF_RENEWAL_MAX: f64 = 0.95;
 
 /// `[clones.hierarchy]` as written (every key optional; defaults below).
 #[derive(Clone, Debug, Default, Deserialize)]
