@@ -11,7 +11,8 @@
 //! divisions).
 //!
 //! A progenitor's division keeps the mother a progenitor; the daughter is a progenitor with
-//! probability `self_renewal` (symmetric self-renewal) and otherwise a differentiated cell with
+//! probability `self_renewal` × the clone's `self_renewal` lesion trait (capped at
+//! [`SELF_RENEWAL_MAX`]; symmetric self-renewal) and otherwise a differentiated cell with
 //! `differentiated_divisions` divisions left (asymmetric division). A differentiated division
 //! gives both cells one division less. Outcomes (the biphasic response, the MRD plateau, the
 //! progenitor share) are emergent and measured in tests/clones.rs and docs/MODEL.md.

@@ -236,7 +236,9 @@ impl ClonePlan {
 /// Per-step hierarchy values the myeloma rule reads (see [`hierarchy`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct HierarchyStep {
-    /// Probability that a progenitor division yields a progenitor daughter [0–1].
+    /// Probability that a progenitor division yields a progenitor daughter [0–1] (the
+    /// hierarchy's value in [`Phenotypes::hierarchy`], the clone's own in
+    /// [`Phenotypes::hierarchy_of`]).
     pub self_renewal: f32,
     /// Divisions left to a newly differentiated cell [count].
     pub divisions: u8,
