@@ -1,6 +1,8 @@
 //! Myeloma clones (issue 5): thread-count-independent clone ids and counts, lineage
-//! consistency, and drug selection of a resistant subclone. Small lattices (60 × 60) and short
-//! runs keep the file well under 30 s in release mode.
+//! consistency, drug selection of a resistant subclone, CAM-DR, the biphasic VRd response of
+//! the hierarchy, subclone seeding and self-renewal, and the clonal relapse under maintenance
+//! (clonal_relapse.toml on 100 × 100, six ~800-day runs: the slowest test, ~20 s wall on two
+//! idle cores). Small lattices (60 × 60) and short runs for the rest.
 
 mod common;
 
@@ -546,5 +548,51 @@ fn resistant_subclone_drives_relapse_under_maintenance() {
             r.progression.is_none_or(|(_, s)| s < 0.5),
             "seed {seed}: a subclone without resistance lesions drove the relapse"
         );
+    }
+}
+
+/// Seeding and the per-clone self-renewal: a subclone with its own `progenitor_fraction` is
+/// seeded with exactly that share of progenitors while the founder keeps the hierarchy's; the
+/// clone's self-renewal probability is the hierarchy's × its `self_renewal` trait, capped at
+/// `SELF_RENEWAL_MAX`; an out-of-range or hierarchy-less `progenitor_fraction` is refused.
+#[test]
+fn subclone_seeding_and_self_renewal_trait() {
+    let clones = |pf: &str, sr: f64, hierarchy: bool| {
+        format!(
+            "[clones]\nmutation_per_division = 0.0\n[[clones.seed_subclones]]\n\
+             lesions = [\"xbp1s_low\"]\nfraction = 0.1\nprogenitor_fraction = {pf}\n\
+             [clones.lesions.xbp1s_low]\nself_renewal = {sr}\n{}",
+            if hierarchy {
+                "[clones.hierarchy]\nprogenitor_fraction = 0.2\n"
+            } else {
+                ""
+            }
+        )
+    };
+    let s = scenario(&clones("1.0", 2.5, true), &["run.duration_d=1"]);
+    let m = Model::new(&s).unwrap();
+    let c = m.clones().unwrap();
+    let (cells, prog) = (c.counts(m.lattice()), c.progenitor_counts(m.lattice()));
+    assert_eq!(
+        (cells[1], prog[1]),
+        (40, 40),
+        "subclone: all 40 progenitors"
+    );
+    assert_eq!((cells[0], prog[0]), (360, 72), "founder: 20 % of 360");
+    let sr = |id: u32| c.phenotypes().hierarchy_of(id).unwrap().self_renewal;
+    assert!((sr(0) - 0.3).abs() < 1e-6 && (sr(1) - 0.75).abs() < 1e-6);
+    let s = scenario(&clones("1.0", 10.0, true), &["run.duration_d=1"]);
+    let m = Model::new(&s).unwrap();
+    let sr1 = m.clones().unwrap().phenotypes().hierarchy_of(1).unwrap();
+    assert_eq!(
+        sr1.self_renewal as f64,
+        myelosim::clones::hierarchy::SELF_RENEWAL_MAX as f32 as f64
+    );
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let base = std::fs::read_to_string(dir.join("untreated_myeloma.toml")).unwrap();
+    for (pf, h) in [("1.5", true), ("0.5", false)] {
+        let text = format!("{base}\n{}", clones(pf, 1.0, h));
+        let e = load_str(&text, "<t>", &dir, &[]).unwrap_err().to_string();
+        assert!(e.contains("seed_subclones[0].progenitor_fraction"), "{e}");
     }
 }
