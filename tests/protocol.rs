@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use myelosim::clinical::Category;
 use myelosim::pharma::{Body, Route};
 use myelosim::protocol::calendar::cycle_doses;
 use myelosim::protocol::{ClinicalSnapshot, Procedure, Protocol, ProtocolOutput, TreatmentPlan};
@@ -30,7 +31,7 @@ fn run(
     p: &TreatmentPlan,
     steps: u64,
     dt_h: f64,
-    snap: impl Fn(u64) -> ClinicalSnapshot<'static>,
+    snap: impl Fn(u64) -> ClinicalSnapshot,
 ) -> Vec<(u64, ProtocolOutput)> {
     let mut pr = Protocol::new(p, Body::REFERENCE, dt_h);
     (0..steps).map(|s| (s, pr.step(s, &snap(s)))).collect()
@@ -282,13 +283,13 @@ fn response_ends_a_phase_at_the_next_cycle_boundary() {
     );
     // PR from day 20, VGPR from day 50: cycles end at days 21, 42, 63 → ends at day 63.
     let out = run(&p, 100 * 24, 1.0, |s| ClinicalSnapshot {
-        response: Some(if s >= 50 * 24 {
-            "VGPR"
+        response: if s >= 50 * 24 {
+            Category::VGPR
         } else if s >= 20 * 24 {
-            "PR"
+            Category::PR
         } else {
-            "SD"
-        }),
+            Category::SD
+        },
         ..ClinicalSnapshot::normal(s as f64)
     });
     let ends = events(&out, "phase");
@@ -297,7 +298,7 @@ fn response_ends_a_phase_at_the_next_cycle_boundary() {
     assert!(e.1.contains("VGPR ≥ VGPR after cycle 3"), "{}", e.1);
     // A better response (CR) also satisfies ≥ VGPR.
     let out = run(&p, 30 * 24, 1.0, |s| ClinicalSnapshot {
-        response: Some("cr"),
+        response: Category::CR,
         ..ClinicalSnapshot::normal(s as f64)
     });
     assert_eq!(

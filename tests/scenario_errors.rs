@@ -118,6 +118,98 @@ fn several_range_problems_are_all_reported_at_once() {
     }
 }
 
+/// `test.toml:line:column: message` for the value of the one line `key = value` of `text`.
+fn at_value(text: &str, line: &str, message: &str) -> String {
+    let needle = format!("\n{line}\n");
+    assert_eq!(
+        text.matches(&needle).count(),
+        1,
+        "`{line}` once in the text"
+    );
+    // `pos` finds the newline before the line, so the line itself is one further.
+    let (l, _) = pos(text, &needle);
+    let value_col = line.find(" = ").expect("a `key = value` line") + 4;
+    format!("test.toml:{}:{value_col}: {message}", l + 1)
+}
+
+/// Loads `minimal_text()` + `extra` and checks that exactly the `(line, message)` problems are
+/// reported, each at its value's line and column.
+fn assert_problems_at_values(extra: &str, want: &[(&str, &str)]) {
+    let text = format!("{}{extra}", minimal_text());
+    let (msg, e) = err(&text, &[]);
+    assert_eq!(e.problems().len(), want.len(), "{msg}");
+    for (line, message) in want {
+        let want = at_value(&text, line, message);
+        assert!(msg.lines().any(|m| m == want), "missing `{want}` in\n{msg}");
+    }
+}
+
+/// Numbers in the treatment section (regimens, phases, toxicity and supportive rules) go
+/// through the same range check as the rest of the scenario: located, with key, value, the
+/// allowed range and its unit.
+#[test]
+fn treatment_range_problems_read_like_scenario_range_problems() {
+    // Library problems stop validation before the phases, so regimens are checked on their own.
+    assert_problems_at_values(
+        "\n[treatment.regimens.mine]\ncycle_length_d = 0\n\
+         [[treatment.regimens.mine.doses]]\ndrug = \"bortezomib\"\ndose_mg_m2 = -1\n\
+         days = [1]\ninfusion_h = 100\ncycle_every = 0\n",
+        &[
+            (
+                "cycle_length_d = 0",
+                "treatment.regimens.mine.cycle_length_d = 0: expected an integer in 1..=365 days",
+            ),
+            (
+                "dose_mg_m2 = -1",
+                "treatment.regimens.mine.doses[0].dose_mg_m2 = -1: \
+             expected a number > 0 and ≤ 10000000 mg/m²",
+            ),
+            (
+                "infusion_h = 100",
+                "treatment.regimens.mine.doses[0].infusion_h = 100: expected a number > 0 and ≤ 48 h",
+            ),
+            (
+                "cycle_every = 0",
+                "treatment.regimens.mine.doses[0].cycle_every = 0: expected an integer in 1..=100",
+            ),
+        ],
+    );
+
+    assert_problems_at_values(
+        "\n[treatment]\nstart_d = -3\n\
+         [[treatment.phases]]\nname = \"a\"\nregimen = \"VRd\"\ncycles = 0\nduration_d = 0\n\
+         [[treatment.toxicity]]\nanc_below_1e9_per_l = 50\nreduce_factor = 1\n\
+         [[treatment.supportive]]\nname = \"ESA\"\nwhen_hb_below_g_dl = 10\n\
+         infection_hazard_factor = 2\n",
+        &[
+            (
+                "start_d = -3",
+                "treatment.start_d = -3: expected a number in 0..=36500 days",
+            ),
+            (
+                "cycles = 0",
+                "treatment.phases[0].cycles = 0: expected an integer in 1..=1000 cycles",
+            ),
+            (
+                "duration_d = 0",
+                "treatment.phases[0].duration_d = 0: expected a number > 0 and ≤ 36500 days",
+            ),
+            (
+                "anc_below_1e9_per_l = 50",
+                "treatment.toxicity[0].anc_below_1e9_per_l = 50: expected a number in 0..=20 10⁹/L",
+            ),
+            (
+                "reduce_factor = 1",
+                "treatment.toxicity[0].reduce_factor = 1: expected a number > 0 and ≤ 0.999",
+            ),
+            (
+                "infection_hazard_factor = 2",
+                "treatment.supportive[0].infection_hazard_factor = 2: expected a number in 0..=1",
+            ),
+        ],
+    );
+}
+
 #[test]
 fn missing_scenario_file_names_the_path() {
     let path = Path::new("scenarios/does_not_exist.toml");

@@ -111,9 +111,6 @@ impl BddRule {
 impl Rule for BddRule {
     type Payload = ();
 
-    /// The event bits come from the sweep's per-cell draw (see [`Rule::SHARED_DRAW`]).
-    const SHARED_DRAW: bool = true;
-
     #[inline]
     fn acts(&self, kind: u8) -> bool {
         kind == CellKind::Myeloma as u8
@@ -152,24 +149,6 @@ impl Rule for BddRule {
             attempt: self.attempt,
             into: CellKind::Empty,
         })
-    }
-}
-
-/// [`BddRule`] on the sweep's plain path: the rule draws its own event bits (no shared draw,
-/// no birth–death fast path).
-struct OwnDraw(BddRule);
-
-impl Rule for OwnDraw {
-    type Payload = ();
-
-    #[inline]
-    fn acts(&self, kind: u8) -> bool {
-        self.0.acts(kind)
-    }
-
-    #[inline]
-    fn decide(&self, view: &SiteView<'_, ()>, rng: &mut Stream) -> Action<()> {
-        self.0.decide(view, rng)
     }
 }
 
@@ -265,16 +244,11 @@ impl Bdd {
             DEATH_OFF
         };
         let rule = BddRule::new(d, BIRTH);
-        let tally = if self.geom.is_3d() {
-            // The shared-draw and birth–death fast paths are built for the 2D 4-neighbour
-            // case; in 3D the plain path (the rule draws its own bits) is faster.
-            let rule = OwnDraw(rule);
-            self.sweep
-                .run(&mut self.lattice, &self.geom, &rule, self.seed, t)
-        } else {
-            self.sweep
-                .run(&mut self.lattice, &self.geom, &rule, self.seed, t)
-        };
+        // 2D (4 neighbours) takes the sweep's birth–death fast path; 3D (6 neighbours) its
+        // plain path, where `decide` draws the event bits itself.
+        let tally = self
+            .sweep
+            .run(&mut self.lattice, &self.geom, &rule, self.seed, t);
         self.alive = self.alive + tally.births - tally.deaths;
         self.step += 1;
         tally.acted

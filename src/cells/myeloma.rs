@@ -135,21 +135,22 @@ impl MyelomaRule {
             if go && let Some(to) = view.random_neighbour_of(CellKind::Empty, rng) {
                 // Hierarchy (clones::hierarchy): a progenitor stays one and its daughter
                 // self-renews or differentiates; a differentiated cell spends a division.
-                let (mother_flags, daughter_flags) = match env.clones.and_then(|c| c.hierarchy()) {
-                    None => (0, 0),
-                    Some(h) if is_progenitor(me.flags) => {
-                        let d = if unit(rng.next_u64()) < h.self_renewal {
-                            PROGENITOR
-                        } else {
-                            h.divisions
-                        };
-                        (PROGENITOR, d)
-                    }
-                    Some(_) => {
-                        let left = (me.flags & DIVISIONS_MASK).saturating_sub(1);
-                        (left, left)
-                    }
-                };
+                let (mother_flags, daughter_flags) =
+                    match env.clones.and_then(|c| c.hierarchy_of(me.clone)) {
+                        None => (0, 0),
+                        Some(h) if is_progenitor(me.flags) => {
+                            let d = if unit(rng.next_u64()) < h.self_renewal {
+                                PROGENITOR
+                            } else {
+                                h.divisions
+                            };
+                            (PROGENITOR, d)
+                        }
+                        Some(_) => {
+                            let left = (me.flags & DIVISIONS_MASK).saturating_sub(1);
+                            (left, left)
+                        }
+                    };
                 let fresh = CellState {
                     clone: me.clone,
                     ..CellState::default()

@@ -11,7 +11,8 @@
 //! divisions).
 //!
 //! A progenitor's division keeps the mother a progenitor; the daughter is a progenitor with
-//! probability `self_renewal` (symmetric self-renewal) and otherwise a differentiated cell with
+//! probability `self_renewal` × the clone's `self_renewal` lesion trait (capped at
+//! [`SELF_RENEWAL_MAX`]; symmetric self-renewal) and otherwise a differentiated cell with
 //! `differentiated_divisions` divisions left (asymmetric division). A differentiated division
 //! gives both cells one division less. Outcomes (the biphasic response, the MRD plateau, the
 //! progenitor share) are emergent and measured in tests/clones.rs and docs/MODEL.md.
@@ -26,6 +27,9 @@ use super::lesions::N_CLASSES;
 pub const PROGENITOR: u8 = 0x80;
 /// `flags` bits holding a differentiated myeloma cell's divisions left.
 pub const DIVISIONS_MASK: u8 = 0x0F;
+/// Largest per-clone self-renewal probability (hierarchy value × the clone's `self_renewal`
+/// trait) [0–1]. Structural: at 1 a progenitor would never produce differentiated cells.
+pub const SELF_RENEWAL_MAX: f64 = 0.95;
 
 /// `[clones.hierarchy]` as written (every key optional; defaults below).
 #[derive(Clone, Debug, Default, Deserialize)]

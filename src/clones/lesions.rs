@@ -62,6 +62,10 @@ pub struct Traits {
     pub cd38: f64,
     /// × mutation probability per division [-].
     pub mutation: f64,
+    /// × probability that a progenitor division self-renews (with `[clones.hierarchy]`; the
+    /// product is capped at [`crate::clones::hierarchy::SELF_RENEWAL_MAX`]) [-]. Acts where
+    /// selection under therapy happens: in the drug-tolerant progenitor compartment.
+    pub self_renewal: f64,
 }
 
 impl Traits {
@@ -74,6 +78,7 @@ impl Traits {
         dkk1: 1.0,
         cd38: 1.0,
         mutation: 1.0,
+        self_renewal: 1.0,
     };
 
     /// Both trait sets combined (multiplicatively).
@@ -90,11 +95,12 @@ impl Traits {
             dkk1: self.dkk1 * o.dkk1,
             cd38: self.cd38 * o.cd38,
             mutation: self.mutation * o.mutation,
+            self_renewal: self.self_renewal * o.self_renewal,
         }
     }
 
     /// Column names of [`Self::values`] in `clones.csv`.
-    pub const COLUMNS: [&'static str; 11] = [
+    pub const COLUMNS: [&'static str; 12] = [
         "division_x",
         "death_x",
         "pi_x",
@@ -106,10 +112,11 @@ impl Traits {
         "dkk1_x",
         "cd38_x",
         "mutation_x",
+        "self_renewal_x",
     ];
 
     /// The values in [`Self::COLUMNS`] order.
-    pub fn values(&self) -> [f64; 11] {
+    pub fn values(&self) -> [f64; 12] {
         let s = self.sensitivity;
         [
             self.division,
@@ -123,6 +130,7 @@ impl Traits {
             self.dkk1,
             self.cd38,
             self.mutation,
+            self.self_renewal,
         ]
     }
 }
@@ -187,6 +195,8 @@ pub struct RawLesion {
     pub cd38: Option<f64>,
     /// × mutation probability.
     pub mutation: Option<f64>,
+    /// × progenitor self-renewal probability.
+    pub self_renewal: Option<f64>,
     /// Confidence tag.
     pub confidence: Option<String>,
     /// Source.
@@ -200,8 +210,23 @@ impl RawLesion {
             ($($f:ident),*) => { RawLesion { $($f: o.$f.clone().or_else(|| self.$f.clone()),)* } };
         }
         m!(
-            kind, frequency, weight, division, death, pi, imid, anti_cd38, alkylator, steroid,
-            rankl, dkk1, cd38, mutation, confidence, source
+            kind,
+            frequency,
+            weight,
+            division,
+            death,
+            pi,
+            imid,
+            anti_cd38,
+            alkylator,
+            steroid,
+            rankl,
+            dkk1,
+            cd38,
+            mutation,
+            self_renewal,
+            confidence,
+            source
         )
     }
 }
@@ -267,6 +292,7 @@ impl LesionLibrary {
                 dkk1: get("dkk1", r.dkk1, 1.0),
                 cd38: get("cd38", r.cd38, 1.0),
                 mutation: get("mutation", r.mutation, 1.0),
+                self_renewal: get("self_renewal", r.self_renewal, 1.0),
             };
             let frequency = get("frequency", r.frequency, 0.0);
             let weight = get("weight", r.weight, 0.0);

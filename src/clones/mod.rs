@@ -73,6 +73,9 @@ pub struct RawSubclone {
     pub lesions: Vec<String>,
     /// Share of the initial myeloma cells [0–1).
     pub fraction: Option<f64>,
+    /// Share of this subclone's initial cells that are progenitors [0–1] (default: the
+    /// hierarchy's `progenitor_fraction`).
+    pub progenitor_fraction: Option<f64>,
 }
 
 /// A subclone present at t = 0.
@@ -82,6 +85,11 @@ pub struct SeedSubclone {
     pub lesions: Vec<usize>,
     /// Share of the initial myeloma cells [0–1).
     pub fraction: f64,
+    /// Share of its initial cells that are progenitors [0–1] (`None`: the hierarchy's
+    /// `progenitor_fraction`). A minor subclone is a handful of lattice sites although it is
+    /// ~10⁸ cells in a patient; seeding it at its own (e.g. immature, progenitor-rich)
+    /// composition keeps it from being lost by sampling noise (docs/MODEL.md §3.3.6).
+    pub progenitor_fraction: Option<f64>,
 }
 
 /// The validated `[clones]` section.
@@ -151,18 +159,33 @@ impl ClonePlan {
         let mut seeds = Vec::new();
         for (i, s) in raw.seed_subclones.iter().enumerate() {
             let l = names(format!("clones.seed_subclones[{i}].lesions"), &s.lesions);
-            seeds.push((l, s.fraction));
+            seeds.push((l, s.fraction, s.progenitor_fraction));
         }
         let mut seed_subclones = Vec::new();
         let mut total = 0.0;
-        for (i, (l, f)) in seeds.into_iter().enumerate() {
+        for (i, (l, f, pf)) in seeds.into_iter().enumerate() {
             let key = format!("clones.seed_subclones[{i}].fraction");
+            if let Some(p) = pf
+                && !(0.0..=1.0).contains(&p)
+            {
+                problems.push((
+                    format!("clones.seed_subclones[{i}].progenitor_fraction"),
+                    format!("must be in [0, 1], got {p}"),
+                ));
+            }
+            if pf.is_some() && raw.hierarchy.is_none() {
+                problems.push((
+                    format!("clones.seed_subclones[{i}].progenitor_fraction"),
+                    "needs a [clones.hierarchy] section".into(),
+                ));
+            }
             match f {
                 Some(f) if f.is_finite() && f > 0.0 && f < 1.0 => {
                     total += f;
                     seed_subclones.push(SeedSubclone {
                         lesions: l,
                         fraction: f,
+                        progenitor_fraction: pf,
                     })
                 }
                 Some(f) => problems.push((key, format!("must be in (0, 1), got {f}"))),
@@ -213,7 +236,9 @@ impl ClonePlan {
 /// Per-step hierarchy values the myeloma rule reads (see [`hierarchy`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct HierarchyStep {
-    /// Probability that a progenitor division yields a progenitor daughter [0–1].
+    /// Probability that a progenitor division yields a progenitor daughter [0–1] (the
+    /// hierarchy's value in [`Phenotypes::hierarchy`], the clone's own in
+    /// [`Phenotypes::hierarchy_of`]).
     pub self_renewal: f32,
     /// Divisions left to a newly differentiated cell [count].
     pub divisions: u8,
@@ -232,6 +257,9 @@ pub struct Phenotypes {
     block_mult: Vec<f32>,
     p_kill_mult: Vec<f32>,
     p_block_mult: Vec<f32>,
+    /// Probability that a progenitor division self-renews, per clone (hierarchy value × the
+    /// clone's `self_renewal` trait, capped at [`hierarchy::SELF_RENEWAL_MAX`]) [0–1].
+    self_renewal: Vec<f32>,
     /// RANKL and DKK1 secretion multipliers (clone traits) [-].
     rankl: Vec<f32>,
     dkk1: Vec<f32>,
@@ -257,6 +285,7 @@ impl Clone for Phenotypes {
             block_mult: self.block_mult.clone(),
             p_kill_mult: self.p_kill_mult.clone(),
             p_block_mult: self.p_block_mult.clone(),
+            self_renewal: self.self_renewal.clone(),
             rankl: self.rankl.clone(),
             dkk1: self.dkk1.clone(),
             acquired: self.acquired.clone(),
@@ -288,6 +317,16 @@ impl Phenotypes {
     #[inline]
     pub fn hierarchy(&self) -> Option<HierarchyStep> {
         self.hierarchy
+    }
+
+    /// The hierarchy's values for a cell of `clone`: the self-renewal probability is the
+    /// clone's own (its `self_renewal` trait; `None`: no hierarchy).
+    #[inline]
+    pub fn hierarchy_of(&self, clone: u32) -> Option<HierarchyStep> {
+        self.hierarchy.map(|h| HierarchyStep {
+            self_renewal: self.self_renewal[clone as usize],
+            ..h
+        })
     }
 
     /// Multiplier on the drug kill probability next to stroma or in protective TGF-β [0–1].
@@ -461,8 +500,8 @@ impl CloneState {
     /// Sets up the founder (clone 0, on every initial myeloma cell) and the seeded subclones
     /// (clones 1…, children of 0): each takes `fraction` of the initial myeloma cells, chosen
     /// uniformly with the seeding stream `(seed, Seeding, 0, 100 + i)`. With a hierarchy,
-    /// each clone's initial cells get `progenitor_fraction` progenitors (at least one, so a
-    /// seeded minor clone is viable), chosen with stream `(seed, Seeding, 0, 300 + clone)`;
+    /// each clone's initial cells get `progenitor_fraction` progenitors (the subclone's own
+    /// when it sets one; at least one, so a seeded minor clone is viable), chosen with stream `(seed, Seeding, 0, 300 + clone)`;
     /// the other cells are differentiated with 0…`differentiated_divisions` divisions left
     /// (uniform: a population caught at every stage of transit amplification).
     pub fn new(
@@ -505,8 +544,14 @@ impl CloneState {
                 if own.is_empty() {
                     continue;
                 }
-                let n_p = ((h.progenitor_fraction * own.len() as f64).round() as usize)
-                    .clamp(1, own.len());
+                // Clone 0 is the founder; clones 1… are the seeded subclones in order.
+                let pf = match id {
+                    0 => h.progenitor_fraction,
+                    _ => plan.seed_subclones[id as usize - 1]
+                        .progenitor_fraction
+                        .unwrap_or(h.progenitor_fraction),
+                };
+                let n_p = ((pf * own.len() as f64).round() as usize).clamp(1, own.len());
                 let mut r = rng::stream(seed, Purpose::Seeding, 0, 300 + id as u64);
                 for k in 0..own.len() {
                     if k < n_p {
@@ -562,6 +607,7 @@ impl CloneState {
         let h = self.plan.hierarchy.as_ref();
         let px = h.map_or(1.0, |h| h.progenitor_division_x);
         let pd = h.map_or(1.0, |h| h.progenitor_death_x);
+        let sr = h.map_or(0.0, |h| h.self_renewal);
         for r in &self.table.rows[p.death_threshold.len()..] {
             let t = &r.traits;
             let th = |rate: f64| threshold32(-(-rate * self.dt_h).exp_m1());
@@ -580,6 +626,8 @@ impl CloneState {
             let (k, b) = self.action.multipliers(&progenitor_traits(t, h));
             p.p_kill_mult.push(k);
             p.p_block_mult.push(b);
+            p.self_renewal
+                .push((sr * t.self_renewal).min(hierarchy::SELF_RENEWAL_MAX) as f32);
             p.rankl.push(t.rankl as f32);
             p.dkk1.push(t.dkk1 as f32);
         }

@@ -130,18 +130,10 @@ pub trait Rule: Sync {
     fn decide(&self, view: &SiteView<'_, Self::Payload>, rng: &mut Stream)
     -> Action<Self::Payload>;
 
-    /// Opt-in to the *shared-draw* sweep: when `true`, the sweep shuffles a tile's cells
-    /// lazily (forward Fisher–Yates, each position settled just before it acts) and splits one
-    /// 64-bit draw per position between the shuffle (high 32 bits) and the rule (low 32 bits,
-    /// handed to [`Rule::decide_with`]). Saves one draw and one pass over the cell list per
-    /// cell. The visiting order is still a uniform random permutation and the rule's bits are
-    /// independent of it, so the dynamics are statistically the same — but the random numbers
-    /// differ from the default scheme, so switching a rule changes its exact trajectories.
-    const SHARED_DRAW: bool = false;
-
     /// As [`Rule::decide`], with 32 uniform random bits (independent of the visiting order)
-    /// that the rule must use before drawing from `rng`. Called instead of `decide` only when
-    /// [`Rule::SHARED_DRAW`] is `true`; the default ignores the bits.
+    /// that the rule must use before drawing from `rng`. Called only by the
+    /// [`Rule::birth_death`] fast path, for its cells on the lattice edge; the default ignores
+    /// the bits (rules without a fast path never see it called).
     #[inline]
     fn decide_with(
         &self,
@@ -153,17 +145,16 @@ pub trait Rule: Sync {
         self.decide(view, rng)
     }
 
-    /// Opt-in fast path for rules that are nothing but a [`BirthDeath`] decision on the
-    /// shared 32 bits (BDD-lattice-v1). When this returns `Some`, [`Rule::SHARED_DRAW`] is
-    /// `true`, a single kind acts, `into` is another kind and the neighbourhood has 4 sites,
-    /// the sweep applies the decision itself: each cell's 32 bits are drawn first (two cells
-    /// per draw), cells with no event are dropped, only the rest are shuffled
-    /// (`shuffle_keeping_events`; a different use of the stream than the shared-draw
-    /// shuffle) and they act without branching on whether or where they divide (see
-    /// [`BirthDeath`]). Cells on the lattice edge that have an event still go through
-    /// [`Rule::decide_with`], which must make the same decision from the same bits (and
-    /// return [`Action::Stay`] without drawing when the bits are `≥ attempt`). The default
-    /// (`None`) keeps every rule on the general path.
+    /// Opt-in fast path for rules that are nothing but a [`BirthDeath`] decision on 32
+    /// uniform bits (BDD-lattice-v1). When this returns `Some`, a single kind acts, `into` is
+    /// another kind and the neighbourhood has 4 sites, the sweep applies the decision itself:
+    /// each cell's 32 bits are drawn first (two cells per draw), cells with no event are
+    /// dropped, only the rest are shuffled (`shuffle_keeping_events`) and they act without
+    /// branching on whether or where they divide (see [`BirthDeath`]). Cells on the lattice
+    /// edge that have an event still go through [`Rule::decide_with`], which must make the
+    /// same decision from the same bits (and return [`Action::Stay`] without drawing when the
+    /// bits are `≥ attempt`). Otherwise (the default `None`, or another neighbourhood such as
+    /// 3D's 6 sites) the rule takes the plain path and [`Rule::decide`] draws its own bits.
     #[inline]
     fn birth_death(&self) -> Option<BirthDeath> {
         None
@@ -382,7 +373,7 @@ struct TileWork {
     tile: Tile,
     /// Sites due to act (bit 31: on the lattice edge), in visiting order after the shuffle.
     cells: Vec<u32>,
-    /// Shared-draw sweeps only: the rule's 32 random bits for each position of `cells`.
+    /// Birth–death fast path only: the rule's 32 random bits for each position of `cells`.
     bits: Vec<u32>,
     tally: Tally,
 }
@@ -488,31 +479,6 @@ fn random_neighbour_on_edge<P: Copy>(
         1 => Some(hits[0]),
         _ => Some(hits[rng::below(rng.next_u64(), m as u32) as usize]),
     }
-}
-
-/// Forward Fisher–Yates shuffle of `cells` with one 64-bit draw per position k: its high 32
-/// bits pick the entry settled at k (uniform in k..n, Lemire's multiply-shift; bias below
-/// n/2³²), its low 32 bits are stored in `bits[k]` for the rule of the cell that acts k-th.
-/// The two halves are independent, so the rule's bits are independent of the order.
-/// Out of line so its loop gets a clean register allocation.
-#[inline(never)]
-fn shuffle_sharing_draws(cells: &mut [u32], bits: &mut [u32], rng: &mut Stream) {
-    let n = cells.len();
-    assert_eq!(bits.len(), n);
-    let mut g = rng.clone();
-    for k in 0..n {
-        let r = g.next_u64();
-        let j = k + (((r >> 32) * (n - k) as u64) >> 32) as usize;
-        debug_assert!(j < n);
-        // SAFETY: k < n and j = k + ⌊hi32·(n−k)/2³²⌋ < n; `cells` and `bits` have length n.
-        unsafe {
-            let e = *cells.get_unchecked(j);
-            *cells.get_unchecked_mut(j) = *cells.get_unchecked(k);
-            *cells.get_unchecked_mut(k) = e;
-            *bits.get_unchecked_mut(k) = r as u32;
-        }
-    }
-    *rng = g;
 }
 
 /// A uniform integer in `0..m` from the next draw of `rng`. Out of line so the generator's
@@ -742,51 +708,25 @@ fn sweep_tile<R: Rule>(
     // and force a store per cell.
     let mut t = Tally::default();
     let cells = &mut w.cells[..n];
-    if R::SHARED_DRAW {
-        // One draw per position: the shuffle takes the high half, the rule the low half.
-        // Shuffling first and acting in a second pass keeps the generator's 256-bit state
-        // out of the hot loop's registers (the rule's rare further draws, e.g. which empty
+    if let (Some(bd), Some(k), 4) = (rule.birth_death(), sole, deltas.len())
+        && bd.into as u8 != k
+    {
+        // Cells whose bits say "no event" change nothing: only the others are kept, then put
+        // in a random visiting order, for the acting pass. Drawing the bits and shuffling
+        // first, then acting in a second pass, keeps the generator's 256-bit state out of
+        // the hot loop's registers (an edge cell's rare further draws, e.g. which empty
         // neighbour, continue the same stream).
         w.bits.resize(n, 0);
         let bits = &mut w.bits[..n];
-        if let (Some(bd), Some(k), 4) = (rule.birth_death(), sole, deltas.len()) {
-            if bd.into as u8 != k {
-                // Cells whose bits say "no event" change nothing: only the others are kept,
-                // then put in a random visiting order, for the acting pass.
-                let m = shuffle_keeping_events(cells, bits, &mut rng, bd.attempt);
-                let deltas: &[isize; 4] = deltas.try_into().expect("4 neighbours");
-                let (cells, bits) = (&cells[..m], &bits[..m]);
-                act_birth_death(
-                    cells, bits, lat, geom, rule, bd, k, tag, &mut rng, deltas, &mut t,
-                );
-                // No cell of kind `k` is overwritten in this sweep (daughters go to sites of
-                // kind `into` ≠ `k`), so every gathered cell acted.
-                t.acted = n as u64;
-                w.tally = t;
-                return;
-            }
-        }
-        shuffle_sharing_draws(cells, bits, &mut rng);
-        let mut acted = 0u64;
-        for (&entry, &b) in cells.iter().zip(bits.iter()) {
-            let s = (entry & !EDGE_BIT) as usize;
-            let kind = lat.kind(s);
-            if !acts[kind as usize] || lat.stamp(s) == tag {
-                continue; // died, moved or was replaced earlier in this sweep
-            }
-            let view = SiteView {
-                shared: lat,
-                geom,
-                site: s,
-                kind,
-                interior: entry & EDGE_BIT == 0,
-                deltas,
-            };
-            acted += 1;
-            let action = rule.decide_with(&view, b, &mut rng);
-            apply(lat, &mut t, s, kind, action, tag);
-        }
-        t.acted = acted;
+        let m = shuffle_keeping_events(cells, bits, &mut rng, bd.attempt);
+        let deltas: &[isize; 4] = deltas.try_into().expect("4 neighbours");
+        let (cells, bits) = (&cells[..m], &bits[..m]);
+        act_birth_death(
+            cells, bits, lat, geom, rule, bd, k, tag, &mut rng, deltas, &mut t,
+        );
+        // No cell of kind `k` is overwritten in this sweep (daughters go to sites of kind
+        // `into` ≠ `k`), so every gathered cell acted.
+        t.acted = n as u64;
     } else {
         // Fisher–Yates, two 32-bit choices per 64-bit draw (Lemire multiply-shift on each
         // half), then one pass acting in the shuffled order.
@@ -934,8 +874,8 @@ fn shuffle_keeping_events(
     kept
 }
 
-/// The acting pass of the [`Rule::birth_death`] fast path (shared draw, one acting kind
-/// `sole`, 4 neighbours), over the cells [`shuffle_keeping_events`] kept (those that die or
+/// The acting pass of the [`Rule::birth_death`] fast path (one acting kind `sole`, 4
+/// neighbours), over the cells [`shuffle_keeping_events`] kept (those that die or
 /// try to divide), in visiting order. Whether a division finds an empty neighbour (often
 /// not, inside a dense tumour) and which neighbour it takes are computed without branching
 /// (arithmetic selects, neighbour from the event bits: [`BirthDeath`]); the one write lands
@@ -1107,23 +1047,6 @@ fn apply<P: Copy>(lat: &Shared<P>, t: &mut Tally, s: usize, kind: u8, action: Ac
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn shared_draw_shuffle_is_uniform() {
-        // All 6 orders of 3 cells, 60 000 shuffles: each expects 10 000 (sd ≈ 91); allow 5 sd.
-        let mut counts = std::collections::HashMap::new();
-        let mut rng = rng::stream(5, Purpose::Bench, 0, 0);
-        for _ in 0..60_000 {
-            let mut cells = [0u32, 1, 2];
-            let mut bits = [0u32; 3];
-            shuffle_sharing_draws(&mut cells, &mut bits, &mut rng);
-            *counts.entry(cells).or_insert(0i64) += 1;
-        }
-        assert_eq!(counts.len(), 6);
-        for (order, c) in &counts {
-            assert!((c - 10_000).abs() < 460, "{order:?}: {c}");
-        }
-    }
 
     #[test]
     fn gather_masks_match_a_site_by_site_check_and_reset_stale_stamps() {

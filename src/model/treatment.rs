@@ -10,7 +10,7 @@
 use super::{Model, ModelError};
 use crate::cells::lattice::CellKind;
 use crate::cells::myeloma::{CellState, flags};
-use crate::clinical::{Assessment, Blood, ResponseTracker};
+use crate::clinical::{Assessment, Blood, Category, ResponseTracker};
 use crate::observe::Event;
 use crate::pharma::Body;
 use crate::pharma::wiring::CellDrugStep;
@@ -130,11 +130,11 @@ impl Model {
             events.push(self.event("phase", detail));
         }
         let c = &self.clinical;
-        let response = c.response.current.label();
+        let response = c.response.current;
         let snap = ClinicalSnapshot {
             time_h: self.time_h(),
-            response: (response != "NA").then_some(response),
-            progressed: response == "PD",
+            response,
+            progressed: response == Category::PD,
             hb_g_dl: c.blood.hb.level(),
             anc_1e9_l: c.blood.anc.level(),
             platelets_1e9_l: c.blood.platelets.level(),

@@ -4,12 +4,18 @@
 //! 3 years after the start of treatment — read back from the run's `events.csv` (phase and
 //! procedure events) and `timeseries.csv` (the first row at or after each time point).
 //!
+//! *Induction* is the protocol's first phase when another phase follows it, whatever its name
+//! (`induction`, `D-Rd`, …): its end is the first [`PHASE_ENDS`] event, provided the next event
+//! is a [`PHASE_STARTS`] one. A first phase that is the whole protocol (continuous Rd until
+//! progression) has no end of induction.
+//!
 //! Reads: a run directory. Writes: `milestones.csv` there (from [`write`]).
 
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::render::data::RunData;
+use super::{PHASE_ENDS, PHASE_STARTS};
+use crate::render::data::{EventRow, RunData};
 
 /// Columns of a milestone row, with units.
 pub const COLUMNS: [&str; 9] = [
@@ -53,7 +59,7 @@ pub fn milestones(dir: &Path) -> Result<Vec<Milestone>, String> {
         points.push(("diagnosis".into(), Some(t)));
     }
     points.push(("start of treatment".into(), Some(start)));
-    points.push(("end of induction".into(), find("phase", "end induction")));
+    points.push(("end of induction".into(), end_of_induction(&d.events)));
     let infusion = find("procedure", "stem-cell infusion");
     points.push(("ASCT day +14".into(), infusion.map(|t| t + 14.0)));
     points.push(("ASCT day +100".into(), infusion.map(|t| t + 100.0)));
@@ -80,6 +86,15 @@ pub fn milestones(dir: &Path) -> Result<Vec<Milestone>, String> {
         });
     }
     Ok(out)
+}
+
+/// Time [d] the protocol's first phase ended and handed over to another (see the module docs).
+fn end_of_induction(events: &[EventRow]) -> Option<f64> {
+    let i = events
+        .iter()
+        .position(|e| e.kind == "phase" && e.detail.starts_with(PHASE_ENDS))?;
+    let next = events.get(i + 1)?;
+    (next.kind == "phase" && next.detail.starts_with(PHASE_STARTS)).then_some(events[i].time_d)
 }
 
 /// The milestones as CSV text (header [`COLUMNS`]; values rounded for reading; a milestone
@@ -120,4 +135,47 @@ pub fn write(dir: &Path) -> Result<bool, String> {
     std::fs::write(dir.join("milestones.csv"), to_csv(&ms))
         .map_err(|e| format!("milestones.csv: {e}"))?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(time_d: f64, kind: &str, detail: &str) -> EventRow {
+        EventRow {
+            time_d,
+            kind: kind.into(),
+            detail: detail.into(),
+        }
+    }
+
+    #[test]
+    fn induction_is_the_first_phase_that_hands_over_to_another() {
+        let start = [
+            ev(270.0, "phase", "treatment starts: M-protein 1.2 g/dL"),
+            ev(270.0, "phase", "start D-Rd (regimen D-Rd; start)"),
+            ev(270.0, "phase", "cycle: D-Rd cycle 1 (D-Rd)"),
+            ev(271.0, "dose", "D-Rd C1D1: lenalidomide 25 mg"),
+        ];
+        let mut handed_over = start.to_vec();
+        handed_over.extend([
+            ev(354.0, "phase", "end D-Rd (4 cycles completed)"),
+            ev(
+                354.0,
+                "phase",
+                "start collection (stem-cell collection; 4 cycles completed)",
+            ),
+            ev(368.0, "phase", "end collection (duration 14 d reached)"),
+        ]);
+        assert_eq!(end_of_induction(&handed_over), Some(354.0));
+        // The only phase ends the protocol: no induction, whatever its name.
+        let mut alone = start.to_vec();
+        alone[1].detail = "start induction (regimen Rd; start)".into();
+        alone.extend([
+            ev(900.0, "phase", "end induction (confirmed progression)"),
+            ev(900.0, "protocol_end", "last phase completed"),
+        ]);
+        assert_eq!(end_of_induction(&alone), None);
+        assert_eq!(end_of_induction(&start), None, "still running");
+    }
 }

@@ -13,6 +13,14 @@ pub mod run_dir;
 /// milestones, plots and tests find the start of treatment by it.
 pub const TREATMENT_STARTS: &str = "treatment starts";
 
+/// How the protocol's `phase` event for entering a phase begins (`start NAME (…)`); plots
+/// and milestones find phase boundaries by it.
+pub const PHASE_STARTS: &str = "start ";
+
+/// How the protocol's `phase` event for leaving a phase begins (`end NAME (why)`); it is
+/// followed at once by the next phase's [`PHASE_STARTS`] event, or by `protocol_end`.
+pub const PHASE_ENDS: &str = "end ";
+
 /// Something that happened during a run, written to `events.csv` as `time_d,kind,detail`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Event {

@@ -12,9 +12,11 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use super::drug::{Drug, Effect, PkParams, Route, Target, TargetMediated};
 use crate::scenario::Problem;
+use crate::scenario::range::Range;
 
 /// The shipped drug library text.
 pub const DRUGS_TOML: &str = include_str!("../../scenarios/library/drugs.toml");
@@ -148,12 +150,57 @@ pub struct DrugLibrary {
 
 /// Parses the shipped library text into raw drugs (sorted by name).
 pub fn shipped_raw() -> Result<BTreeMap<String, RawDrug>, Vec<Problem>> {
-    toml::from_str(DRUGS_TOML).map_err(|e| {
+    parse_shipped(DRUGS_TOML, DRUGS_ORIGIN)
+}
+
+/// A shipped library's text (`origin` names it in the problem) as raw entries by name.
+fn parse_shipped<R: DeserializeOwned>(
+    text: &str,
+    origin: &str,
+) -> Result<BTreeMap<String, R>, Vec<Problem>> {
+    toml::from_str(text).map_err(|e| {
         vec![Problem::new(
             "",
-            format!("{DRUGS_ORIGIN}: {}", e.message().trim()),
+            format!("{origin}: {}", e.message().trim()),
         )]
     })
+}
+
+/// A shipped library (`text`, from `origin`) with a scenario's `overrides`, validated entry by
+/// entry in name order: an entry in both is `merge(shipped, override)`. Problems in an entry
+/// the scenario touches are keyed `<prefix>.<name>.<key>`, in a shipped one
+/// `<origin>:<name>.<key>`; `check` validates one entry under its key. Shared by the drug and
+/// the regimen library.
+pub(crate) fn load_with_overrides<R: DeserializeOwned + Clone, T>(
+    text: &str,
+    origin: &str,
+    overrides: &BTreeMap<String, R>,
+    prefix: &str,
+    merge: impl Fn(&R, &R) -> R,
+    mut check: impl FnMut(&str, &R, &str, &mut Vec<Problem>) -> Option<T>,
+) -> Result<Vec<T>, Vec<Problem>> {
+    let shipped: BTreeMap<String, R> = parse_shipped(text, origin)?;
+    let mut problems = Vec::new();
+    let mut out = Vec::new();
+    let mut names: Vec<&String> = shipped.keys().chain(overrides.keys()).collect();
+    names.sort();
+    names.dedup();
+    for name in names {
+        let (raw, key) = match (shipped.get(name), overrides.get(name)) {
+            (Some(b), Some(o)) => (merge(b, o), format!("{prefix}.{name}")),
+            (Some(b), None) => (b.clone(), format!("{origin}:{name}")),
+            (None, Some(o)) => (o.clone(), format!("{prefix}.{name}")),
+            (None, None) => continue,
+        };
+        if let Some(t) = check(name, &raw, &key, &mut problems) {
+            out.push(t);
+        }
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
 }
 
 impl DrugLibrary {
@@ -168,28 +215,15 @@ impl DrugLibrary {
         overrides: &BTreeMap<String, RawDrug>,
         prefix: &str,
     ) -> Result<Self, Vec<Problem>> {
-        let shipped = shipped_raw()?;
-        let mut problems = Vec::new();
-        let mut drugs = Vec::new();
-        let mut names: Vec<&String> = shipped.keys().chain(overrides.keys()).collect();
-        names.sort();
-        names.dedup();
-        for name in names {
-            let (raw, key) = match (shipped.get(name), overrides.get(name)) {
-                (Some(b), Some(o)) => (b.merged(o), format!("{prefix}.{name}")),
-                (Some(b), None) => (b.clone(), format!("{DRUGS_ORIGIN}:{name}")),
-                (None, Some(o)) => (o.clone(), format!("{prefix}.{name}")),
-                (None, None) => continue,
-            };
-            if let Some(d) = check_drug(name, &raw, &key, &mut problems) {
-                drugs.push(d);
-            }
-        }
-        if problems.is_empty() {
-            Ok(Self { drugs })
-        } else {
-            Err(problems)
-        }
+        let drugs = load_with_overrides(
+            DRUGS_TOML,
+            DRUGS_ORIGIN,
+            overrides,
+            prefix,
+            RawDrug::merged,
+            check_drug,
+        )?;
+        Ok(Self { drugs })
     }
 
     /// All drugs, sorted by name.
@@ -215,37 +249,6 @@ impl DrugLibrary {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn num(
-    problems: &mut Vec<Problem>,
-    key: String,
-    v: Option<f64>,
-    default: Option<f64>,
-    lo: f64,
-    lo_open: bool,
-    hi: f64,
-    unit: &str,
-) -> Option<f64> {
-    let range = if lo_open {
-        format!("a number > {lo} and ≤ {hi} {unit}")
-    } else {
-        format!("a number in {lo}..={hi} {unit}")
-    };
-    let Some(x) = v.or(default) else {
-        problems.push(Problem::new(
-            key,
-            format!("missing required key: expected {}", range.trim_end()),
-        ));
-        return None;
-    };
-    let ok = if lo_open { x > lo } else { x >= lo } && x <= hi;
-    if !ok {
-        problems.push(Problem::new(key, format!("expected {}", range.trim_end())).with_value(x));
-        return None;
-    }
-    Some(x)
-}
-
 /// Validates one raw drug; `key` is the dotted prefix used in problems.
 fn check_drug(name: &str, r: &RawDrug, key: &str, problems: &mut Vec<Problem>) -> Option<Drug> {
     let before = problems.len();
@@ -260,118 +263,54 @@ fn check_drug(name: &str, r: &RawDrug, key: &str, problems: &mut Vec<Problem>) -
             "drug names use lower-case letters, digits and `_` only",
         ));
     }
-    let mw = num(
+    let mw = Range::closed(50.0, 1e6, "g/mol").required(
         problems,
         k("mw_g_per_mol"),
         r.mw_g_per_mol,
         None,
-        50.0,
-        false,
-        1e6,
-        "g/mol",
     );
-    let iu = match r.iu_per_mg {
-        Some(v) => num(
-            problems,
-            k("iu_per_mg"),
-            Some(v),
-            None,
-            0.0,
-            true,
-            1e9,
-            "IU/mg",
-        ),
-        None => None,
-    };
+    let iu = Range::positive(1e9, "IU/mg")
+        .optional(problems, k("iu_per_mg"), r.iu_per_mg)
+        .flatten();
     let p = &r.pk;
-    let cl = num(
-        problems,
-        k("pk.cl_L_per_h"),
-        p.cl_l_per_h,
-        None,
-        0.0,
-        true,
-        1e4,
-        "L/h",
-    );
-    let v1 = num(problems, k("pk.v1_L"), p.v1_l, None, 0.0, true, 1e5, "L");
-    let q = num(
+    let cl = Range::positive(1e4, "L/h").required(problems, k("pk.cl_L_per_h"), p.cl_l_per_h, None);
+    let v1 = Range::positive(1e5, "L").required(problems, k("pk.v1_L"), p.v1_l, None);
+    let q = Range::closed(0.0, 1e4, "L/h").required(
         problems,
         k("pk.q_L_per_h"),
         p.q_l_per_h,
         Some(0.0),
-        0.0,
-        false,
-        1e4,
-        "L/h",
     );
     let v2 = match q {
-        Some(q) if q > 0.0 => num(problems, k("pk.v2_L"), p.v2_l, None, 0.0, true, 1e5, "L"),
+        Some(q) if q > 0.0 => {
+            Range::positive(1e5, "L").required(problems, k("pk.v2_L"), p.v2_l, None)
+        }
         _ => Some(p.v2_l.unwrap_or(1.0)),
     };
-    let ka = num(
+    let ka = Range::closed(0.0, 100.0, "1/h").required(
         problems,
         k("pk.ka_per_h"),
         p.ka_per_h,
         Some(0.0),
-        0.0,
-        false,
-        100.0,
-        "1/h",
     );
-    let f_oral = num(
-        problems,
-        k("pk.f_oral"),
-        p.f_oral,
-        Some(0.0),
-        0.0,
-        false,
-        1.0,
-        "",
-    );
-    let f_sc = num(
-        problems,
-        k("pk.f_sc"),
-        p.f_sc,
-        Some(0.0),
-        0.0,
-        false,
-        1.0,
-        "",
-    );
+    let f_oral =
+        Range::closed(0.0, 1.0, "").required(problems, k("pk.f_oral"), p.f_oral, Some(0.0));
+    let f_sc = Range::closed(0.0, 1.0, "").required(problems, k("pk.f_sc"), p.f_sc, Some(0.0));
     if let (Some(ka), Some(fo), Some(fs)) = (ka, f_oral, f_sc)
         && ka == 0.0
         && (fo > 0.0 || fs > 0.0)
     {
         problems.push(Problem::new(
             k("pk.ka_per_h"),
-            "f_oral or f_sc > 0 needs an absorption rate; expected a number > 0 and ≤ 100 1/h",
+            format!(
+                "f_oral or f_sc > 0 needs an absorption rate; expected {}",
+                Range::positive(100.0, "1/h").describe()
+            ),
         ));
     }
-    let ke0 = match p.ke0_per_h {
-        Some(v) => num(
-            problems,
-            k("pk.ke0_per_h"),
-            Some(v),
-            None,
-            0.0,
-            true,
-            100.0,
-            "1/h",
-        )
-        .map(Some),
-        None => Some(None),
-    };
-    let infusion_h = num(
-        problems,
-        k("pk.infusion_h"),
-        p.infusion_h,
-        Some(0.5),
-        0.0,
-        true,
-        48.0,
-        "h",
-    );
+    let ke0 = Range::positive(100.0, "1/h").optional(problems, k("pk.ke0_per_h"), p.ke0_per_h);
+    let infusion_h =
+        Range::positive(48.0, "h").required(problems, k("pk.infusion_h"), p.infusion_h, Some(0.5));
     let route = match &p.default_route {
         None => {
             problems.push(Problem::new(
@@ -400,25 +339,17 @@ fn check_drug(name: &str, r: &RawDrug, key: &str, problems: &mut Vec<Problem>) -
     let tm = match &p.target_mediated {
         None => Some(None),
         Some(t) => {
-            let vmax = num(
+            let vmax = Range::closed(0.0, 1e4, "mg/h").required(
                 problems,
                 k("pk.target_mediated.vmax_mg_per_h"),
                 t.vmax_mg_per_h,
                 None,
-                0.0,
-                false,
-                1e4,
-                "mg/h",
             );
-            let km = num(
+            let km = Range::positive(1e4, "mg/L").required(
                 problems,
                 k("pk.target_mediated.km_mg_per_L"),
                 t.km_mg_per_l,
                 None,
-                0.0,
-                true,
-                1e4,
-                "mg/L",
             );
             match (vmax, km) {
                 (Some(vmax_mg_per_h), Some(km_mg_per_l)) => Some(Some(TargetMediated {
@@ -455,21 +386,12 @@ fn check_drug(name: &str, r: &RawDrug, key: &str, problems: &mut Vec<Problem>) -
                 }
             },
         };
-        let ec50 = num(
-            problems,
-            ek("ec50_nM"),
-            e.ec50_nm,
-            None,
-            0.0,
-            true,
-            1e7,
-            "nM",
-        );
-        let hill = num(problems, ek("hill"), e.hill, Some(1.0), 0.0, true, 10.0, "");
+        let ec50 = Range::positive(1e7, "nM").required(problems, ek("ec50_nM"), e.ec50_nm, None);
+        let hill = Range::positive(10.0, "").required(problems, ek("hill"), e.hill, Some(1.0));
         let emax = match target {
             Some(t) => {
                 let (lo, hi) = t.emax_range();
-                num(problems, ek("emax"), e.emax, None, lo, false, hi, t.unit())
+                Range::closed(lo, hi, t.unit()).required(problems, ek("emax"), e.emax, None)
             }
             None => None,
         };

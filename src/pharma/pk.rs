@@ -256,13 +256,6 @@ impl PkState {
         self.given_mg
     }
 
-    /// Whether essentially no drug is left (< 1e-12 of everything given), so a caller may skip
-    /// the drug's PD.
-    pub fn is_negligible(&self) -> bool {
-        self.amount_in_body_mg() <= 1e-12 * self.given_mg.max(1e-300)
-            && self.x[CE] * self.params.v1_l <= 1e-12 * self.given_mg.max(1e-300)
-    }
-
     fn generator(&self) -> Mat {
         let p = &self.params;
         let (k10, k12, k21) = p.micro();

@@ -1,8 +1,10 @@
 //! Calendar expansion: a regimen cycle → dated doses (cycle, day, drug, mg), and calendar days
 //! → integer step offsets. Step offsets are computed once, as `round(hours / dt_h)`, so the
-//! protocol never compares floating-point times.
+//! protocol never compares floating-point times. A [`CycleCursor`] walks a regimen's cycles
+//! step by step (for treatment phases and supportive-care rules alike).
 //!
-//! Reads: a [`Regimen`], the drug library, the [`Body`]. Writes: nothing.
+//! Reads: a [`Regimen`], the drug library, the [`Body`]. Writes: nothing (a cursor its own
+//! position).
 
 use super::regimen::Regimen;
 use crate::pharma::{Body, DoseSpec, DrugLibrary, Route};
@@ -99,4 +101,63 @@ pub fn day_offset_steps(day: u32, dt_h: f64) -> u64 {
 /// Steps in `days` days (at least 1).
 pub fn days_to_steps(days: f64, dt_h: f64) -> u64 {
     hours_to_steps(days * 24.0, dt_h).max(1)
+}
+
+/// Where a repeating regimen stands: the current cycle, the step it began, its doses as step
+/// offsets from that step, and the next dose not yet given.
+#[derive(Clone, Debug, Default)]
+pub struct CycleCursor {
+    cycle: u32,
+    start: u64,
+    /// (offset from `start` [steps], dose), in calendar order.
+    doses: Vec<(u64, PlannedDose)>,
+    next: usize,
+}
+
+impl CycleCursor {
+    /// Begins cycle `cycle` (1-based) of `regimen` at `step`.
+    pub fn begin(
+        &mut self,
+        regimen: &Regimen,
+        cycle: u32,
+        step: u64,
+        drugs: &DrugLibrary,
+        body: &Body,
+        dt_h: f64,
+    ) {
+        self.cycle = cycle;
+        self.start = step;
+        self.next = 0;
+        self.doses = cycle_doses(regimen, cycle, drugs, body)
+            .into_iter()
+            .map(|d| (day_offset_steps(d.day, dt_h), d))
+            .collect();
+    }
+
+    /// No cycle running: cycle 0, nothing due.
+    pub fn clear(&mut self) {
+        self.cycle = 0;
+        self.next = 0;
+        self.doses.clear();
+    }
+
+    /// The current cycle (1-based; 0 when none runs).
+    pub fn cycle(&self) -> u32 {
+        self.cycle
+    }
+
+    /// Whether a cycle of `regimen`'s length has passed at `step` since this one began.
+    pub fn finished(&self, regimen: &Regimen, step: u64, dt_h: f64) -> bool {
+        step - self.start >= days_to_steps(regimen.cycle_length_d as f64, dt_h)
+    }
+
+    /// The next dose whose day has come by `step`, if any is left; moves past it.
+    pub fn take_due(&mut self, step: u64) -> Option<&PlannedDose> {
+        let (offset, dose) = self.doses.get(self.next)?;
+        if *offset > step - self.start {
+            return None;
+        }
+        self.next += 1;
+        Some(dose)
+    }
 }

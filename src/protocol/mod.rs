@@ -1,6 +1,7 @@
 //! Treatment protocols: regimens as dose calendars ([`regimen`], [`calendar`]), the phase
-//! state machine with toxicity rules and procedures ([`phases`]), and conditional supportive
-//! care ([`supportive`]). The model's stage `apply_protocol` calls [`Protocol::step`] once per
+//! state machine with toxicity rules and procedures ([`phases`]; `until_response` compares
+//! the clinical model's IMWG category in the order of [`response`]), and conditional
+//! supportive care ([`supportive`]). The model's stage `apply_protocol` calls [`Protocol::step`] once per
 //! step with a [`ClinicalSnapshot`] and applies the returned [`ProtocolOutput`].
 //!
 //! Scenario surface: the optional `[treatment]` section ([`RawTreatment`]), validated by
@@ -11,6 +12,7 @@
 pub mod calendar;
 pub mod phases;
 pub mod regimen;
+pub mod response;
 pub mod runtime;
 pub mod supportive;
 
@@ -23,9 +25,11 @@ pub use phases::{PhaseKind, PhaseSpec, Protocol, ToxicityAction, ToxicityRule};
 pub use regimen::{Regimen, RegimenLibrary};
 pub use supportive::SupportiveRule;
 
+use crate::clinical::Category;
 use crate::pharma::library::RawDrug;
 use crate::pharma::{DrugLibrary, Route};
 use crate::scenario::Problem;
+use crate::scenario::range::Range;
 use phases::{RawPhase, RawToxicity};
 use regimen::RawRegimen;
 use supportive::RawSupportive;
@@ -57,61 +61,15 @@ pub struct RawTreatment {
     pub start_d: Option<f64>,
 }
 
-/// IMWG response categories, ordered from worst to best (Kumar et al. 2016).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Response {
-    /// Progressive disease.
-    Pd,
-    /// Stable disease.
-    Sd,
-    /// Minimal response.
-    Mr,
-    /// Partial response.
-    Pr,
-    /// Very good partial response.
-    Vgpr,
-    /// Complete response.
-    Cr,
-    /// Stringent complete response.
-    Scr,
-}
-
-impl Response {
-    /// Names as used in scenario files and snapshots (case-insensitive on input).
-    pub const NAMES: [&'static str; 7] = ["PD", "SD", "MR", "PR", "VGPR", "CR", "sCR"];
-
-    /// Parses `PD`, `SD`, `MR`, `PR`, `VGPR`, `CR`, `sCR` (case-insensitive).
-    pub fn parse(s: &str) -> Option<Response> {
-        const ALL: [Response; 7] = [
-            Response::Pd,
-            Response::Sd,
-            Response::Mr,
-            Response::Pr,
-            Response::Vgpr,
-            Response::Cr,
-            Response::Scr,
-        ];
-        Self::NAMES
-            .iter()
-            .position(|n| n.eq_ignore_ascii_case(s.trim()))
-            .map(|i| ALL[i])
-    }
-
-    /// The name.
-    pub fn name(self) -> &'static str {
-        Self::NAMES[self as usize]
-    }
-}
-
 /// What the protocol needs to know about the patient at the start of a step (from the
 /// previous step's `assess`). Unknown numbers may be NaN: comparisons with NaN are false, so
 /// no threshold rule fires on them.
 #[derive(Clone, Copy, Debug)]
-pub struct ClinicalSnapshot<'a> {
+pub struct ClinicalSnapshot {
     /// Simulated time [h] (for messages only; decisions use the integer step).
     pub time_h: f64,
-    /// Current IMWG response category (`"PR"`, `"VGPR"`, …), if assessed.
-    pub response: Option<&'a str>,
+    /// Current IMWG response category (`NA` before a measurable baseline).
+    pub response: Category,
     /// Confirmed progression (acted on at its rising edge).
     pub progressed: bool,
     /// Haemoglobin [g/dL].
@@ -124,13 +82,13 @@ pub struct ClinicalSnapshot<'a> {
     pub mm_burden_fraction: f64,
 }
 
-impl ClinicalSnapshot<'_> {
+impl ClinicalSnapshot {
     /// A healthy-looking snapshot (no response yet, normal counts), for tests and for runs
     /// without a clinical model.
-    pub fn normal(time_h: f64) -> ClinicalSnapshot<'static> {
+    pub fn normal(time_h: f64) -> ClinicalSnapshot {
         ClinicalSnapshot {
             time_h,
-            response: None,
+            response: Category::NA,
             progressed: false,
             hb_g_dl: 13.0,
             anc_1e9_l: 4.0,
@@ -226,15 +184,14 @@ impl TreatmentPlan {
             .collect();
         let supportive =
             phases::check_supportive(&raw.supportive, &regimens, &names, &mut problems);
-        let start_d = raw.start_d.unwrap_or(0.0);
-        if !(0.0..=36_500.0).contains(&start_d) {
-            problems.push(
-                Problem::new("treatment.start_d", "expected a number in 0..=36500 days")
-                    .with_value(start_d),
-            );
-        }
-        if problems.is_empty() {
-            Ok(TreatmentPlan {
+        let start_d = Range::closed(0.0, 36_500.0, "days").required(
+            &mut problems,
+            "treatment.start_d",
+            raw.start_d,
+            Some(0.0),
+        );
+        match start_d {
+            Some(start_d) if problems.is_empty() => Ok(TreatmentPlan {
                 drugs,
                 regimens,
                 phases,
@@ -242,9 +199,8 @@ impl TreatmentPlan {
                 supportive,
                 start_on_diagnosis: raw.start_on_diagnosis.unwrap_or(false),
                 start_d,
-            })
-        } else {
-            Err(problems)
+            }),
+            _ => Err(problems),
         }
     }
 

@@ -17,12 +17,16 @@
 
 use serde::Deserialize;
 
-use super::calendar::{self, PlannedDose, cycle_doses};
+use super::calendar::{self, CycleCursor};
 use super::regimen::RegimenLibrary;
+use super::response;
 use super::supportive::{RawSupportive, SupportiveRule, SupportiveState};
-use super::{ClinicalSnapshot, Dose, Procedure, ProtocolOutput, Response, TreatmentPlan};
+use super::{ClinicalSnapshot, Dose, Procedure, ProtocolOutput, TreatmentPlan};
+use crate::clinical::Category;
+use crate::observe::{PHASE_ENDS, PHASE_STARTS};
 use crate::pharma::{Body, DrugLibrary, Route};
 use crate::scenario::Problem;
+use crate::scenario::range::{IntRange, Range};
 
 /// Default stem-cell collection phase length [days]: G-CSF 4–5 d + apheresis, then processing
 /// (MODEL.md §3a) [M].
@@ -110,7 +114,7 @@ pub struct PhaseSpec {
     /// End after this many days.
     pub duration_d: Option<f64>,
     /// End at a cycle boundary once response ≥ this.
-    pub until_response: Option<Response>,
+    pub until_response: Option<Category>,
     /// End on confirmed progression.
     pub until_progression: bool,
     /// Jump to this phase on confirmed progression.
@@ -150,29 +154,6 @@ impl ToxicityRule {
             && (self.anc_below.is_some_and(|t| s.anc_1e9_l < t)
                 || self.platelets_below.is_some_and(|t| s.platelets_1e9_l < t))
     }
-}
-
-fn num_in(
-    problems: &mut Vec<Problem>,
-    key: String,
-    v: Option<f64>,
-    lo: f64,
-    lo_open: bool,
-    hi: f64,
-    unit: &str,
-) -> Option<f64> {
-    let v = v?;
-    let ok = if lo_open { v > lo } else { v >= lo } && v <= hi;
-    if !ok {
-        let r = if lo_open {
-            format!("expected a number > {lo} and ≤ {hi} {unit}")
-        } else {
-            format!("expected a number in {lo}..={hi} {unit}")
-        };
-        problems.push(Problem::new(key, r.trim_end().to_string()).with_value(v));
-        return None;
-    }
-    Some(v)
 }
 
 /// Validates `[[treatment.phases]]`.
@@ -220,16 +201,14 @@ pub(super) fn check_phases(
             },
             (None, Some(pr)) => match pr.as_str() {
                 "stem_cell_collection" => Some(PhaseKind::StemCellCollection),
-                "asct" => num_in(
-                    problems,
-                    k("melphalan_mg_m2"),
-                    Some(p.melphalan_mg_m2.unwrap_or(MEL200_MG_M2)),
-                    50.0,
-                    false,
-                    250.0,
-                    "mg/m²",
-                )
-                .map(|m| PhaseKind::Asct { melphalan_mg_m2: m }),
+                "asct" => Range::closed(50.0, 250.0, "mg/m²")
+                    .required(
+                        problems,
+                        k("melphalan_mg_m2"),
+                        p.melphalan_mg_m2,
+                        Some(MEL200_MG_M2),
+                    )
+                    .map(|m| PhaseKind::Asct { melphalan_mg_m2: m }),
                 _ => {
                     problems.push(
                         Problem::new(
@@ -255,35 +234,22 @@ pub(super) fn check_phases(
                 "only used with procedure = \"asct\"",
             ));
         }
-        let cycles = match p.cycles {
-            None => None,
-            Some(c) if (1..=1000).contains(&c) => Some(c as u32),
-            Some(c) => {
-                problems.push(
-                    Problem::new(k("cycles"), "expected an integer in 1..=1000 cycles")
-                        .with_value(c),
-                );
-                None
-            }
-        };
+        let cycles = IntRange::new(1, 1000, "cycles")
+            .optional(problems, k("cycles"), p.cycles)
+            .flatten()
+            .map(|c| c as u32);
         if cycles.is_some() && !matches!(kind, Some(PhaseKind::Regimen(_))) {
             problems.push(Problem::new(
                 k("cycles"),
                 "only used with a regimen phase; procedures use duration_d",
             ));
         }
-        let duration = num_in(
-            problems,
-            k("duration_d"),
-            p.duration_d,
-            0.0,
-            true,
-            36_500.0,
-            "days",
-        );
+        let duration = Range::positive(36_500.0, "days")
+            .optional(problems, k("duration_d"), p.duration_d)
+            .flatten();
         let until_response = match &p.until_response {
             None => None,
-            Some(s) => match Response::parse(s) {
+            Some(s) => match response::parse(s) {
                 Some(r) => Some(r),
                 None => {
                     problems.push(
@@ -291,7 +257,7 @@ pub(super) fn check_phases(
                             k("until_response"),
                             format!(
                                 "unknown response category; allowed: {}",
-                                Response::NAMES.join(", ")
+                                response::names().join(", ")
                             ),
                         )
                         .with_value(format!("\"{s}\"")),
@@ -367,48 +333,30 @@ pub(super) fn check_toxicity(
                 ),
             }
         }
-        let anc = num_in(
-            problems,
-            k("anc_below_1e9_per_l"),
-            t.anc_below_1e9_per_l,
-            0.0,
-            false,
-            20.0,
-            "10⁹/L",
-        );
-        let plt = num_in(
-            problems,
-            k("platelets_below_1e9_per_l"),
-            t.platelets_below_1e9_per_l,
-            0.0,
-            false,
-            1000.0,
-            "10⁹/L",
-        );
+        let anc = Range::closed(0.0, 20.0, "10⁹/L")
+            .optional(problems, k("anc_below_1e9_per_l"), t.anc_below_1e9_per_l)
+            .flatten();
+        let plt = Range::closed(0.0, 1000.0, "10⁹/L")
+            .optional(
+                problems,
+                k("platelets_below_1e9_per_l"),
+                t.platelets_below_1e9_per_l,
+            )
+            .flatten();
         if t.anc_below_1e9_per_l.is_none() && t.platelets_below_1e9_per_l.is_none() {
             problems.push(Problem::new(
                 format!("treatment.toxicity[{i}]"),
                 "expected at least one of anc_below_1e9_per_l, platelets_below_1e9_per_l",
             ));
         }
-        let factor = num_in(
+        let factor = Range::positive(0.999, "").required(
             problems,
             k("reduce_factor"),
-            Some(t.reduce_factor.unwrap_or(0.75)),
-            0.0,
-            true,
-            0.999,
-            "",
+            t.reduce_factor,
+            Some(0.75),
         );
-        let min_level = num_in(
-            problems,
-            k("min_level"),
-            Some(t.min_level.unwrap_or(0.25)),
-            0.0,
-            false,
-            1.0,
-            "",
-        );
+        let min_level =
+            Range::closed(0.0, 1.0, "").required(problems, k("min_level"), t.min_level, Some(0.25));
         let action = match t.action.as_deref().unwrap_or("hold") {
             "hold" => Some(ToxicityAction::Hold),
             "reduce" => match (factor, min_level) {
@@ -475,23 +423,14 @@ pub(super) fn check_supportive(
                 ix
             }
         };
-        let start = num_in(
-            problems,
-            k("when_hb_below_g_dl"),
-            s.when_hb_below_g_dl,
-            3.0,
-            false,
-            20.0,
-            "g/dL",
-        );
-        let stop = num_in(
+        let start = Range::closed(3.0, 20.0, "g/dL")
+            .optional(problems, k("when_hb_below_g_dl"), s.when_hb_below_g_dl)
+            .flatten();
+        let stop = Range::closed(3.0, 20.0, "g/dL").required(
             problems,
             k("stop_when_hb_above_g_dl"),
-            Some(s.stop_when_hb_above_g_dl.unwrap_or(12.0)),
-            3.0,
-            false,
-            20.0,
-            "g/dL",
+            s.stop_when_hb_above_g_dl,
+            Some(12.0),
         );
         if let (Some(a), Some(b)) = (start, stop)
             && b <= a
@@ -504,14 +443,11 @@ pub(super) fn check_supportive(
                 .with_value(b),
             );
         }
-        let factor = num_in(
+        let factor = Range::closed(0.0, 1.0, "").required(
             problems,
             k("infection_hazard_factor"),
-            Some(s.infection_hazard_factor.unwrap_or(1.0)),
-            0.0,
-            false,
-            1.0,
-            "",
+            s.infection_hazard_factor,
+            Some(1.0),
         );
         let mut during = Vec::new();
         for n in s.during_phases.iter().flatten() {
@@ -549,11 +485,8 @@ pub struct Protocol {
     /// Current phase (`None` before the start or after the last phase).
     phase: Option<usize>,
     phase_start: u64,
-    cycle: u32,
-    cycle_start: u64,
-    /// Doses of the current cycle: (offset from cycle start [steps], dose).
-    cycle_plan: Vec<(u64, PlannedDose)>,
-    next_dose: usize,
+    /// The current phase's regimen cycle (cleared in procedure phases).
+    cursor: CycleCursor,
     /// Step of the ASCT stem-cell infusion still to come.
     infusion_step: Option<u64>,
     dose_level: Vec<f64>,
@@ -574,10 +507,7 @@ impl Protocol {
             started: false,
             phase: None,
             phase_start: 0,
-            cycle: 0,
-            cycle_start: 0,
-            cycle_plan: Vec::new(),
-            next_dose: 0,
+            cursor: CycleCursor::default(),
             infusion_step: None,
             dose_level: vec![1.0; n],
             reduced_in_cycle: vec![false; n],
@@ -586,24 +516,9 @@ impl Protocol {
         }
     }
 
-    /// The plan.
-    pub fn plan(&self) -> &TreatmentPlan {
-        &self.plan
-    }
-
     /// Current phase name, if any.
     pub fn phase_name(&self) -> Option<&str> {
         self.phase.map(|p| self.plan.phases[p].name.as_str())
-    }
-
-    /// Current cycle of the current phase (1-based; 0 outside regimen phases).
-    pub fn cycle(&self) -> u32 {
-        self.cycle
-    }
-
-    /// Current dose level of drug `i` (1 = full dose).
-    pub fn dose_level(&self, drug: usize) -> f64 {
-        self.dose_level[drug]
     }
 
     /// Multiplier on the infection hazard: the product of active prophylaxis factors.
@@ -668,24 +583,21 @@ impl Protocol {
         if next.is_none()
             && let PhaseKind::Regimen(r) = spec.kind
         {
-            let len = calendar::days_to_steps(
-                self.plan.regimens.regimens()[r].cycle_length_d as f64,
-                self.dt_h,
-            );
-            if step - self.cycle_start >= len {
-                let done = self.cycle;
-                let response = snap.response.and_then(Response::parse);
+            let regimen = &self.plan.regimens.regimens()[r];
+            if self.cursor.finished(regimen, step, self.dt_h) {
+                let done = self.cursor.cycle();
+                let got = snap.response;
                 if spec.cycles.is_some_and(|n| done >= n) {
                     next = Some((Some(p + 1), format!("{done} cycles completed")));
-                } else if let (Some(want), Some(got)) = (spec.until_response, response)
-                    && got >= want
+                } else if let Some(want) = spec.until_response
+                    && response::at_least(got, want)
                 {
                     next = Some((
                         Some(p + 1),
                         format!(
                             "response {} ≥ {} after cycle {done}",
-                            got.name(),
-                            want.name()
+                            got.label(),
+                            want.label()
                         ),
                     ));
                 } else {
@@ -695,13 +607,12 @@ impl Protocol {
         }
         if let Some((to, why)) = next {
             out.events
-                .push(("phase", format!("end {} ({why})", spec.name)));
+                .push(("phase", format!("{PHASE_ENDS}{} ({why})", spec.name)));
             match to.filter(|&t| t < self.plan.phases.len()) {
                 Some(t) => self.enter(t, step, &why, out),
                 None => {
                     self.phase = None;
-                    self.cycle = 0;
-                    self.cycle_plan.clear();
+                    self.cursor.clear();
                     out.events
                         .push(("protocol_end", "last phase completed".into()));
                 }
@@ -712,9 +623,7 @@ impl Protocol {
     fn enter(&mut self, p: usize, step: u64, why: &str, out: &mut ProtocolOutput) {
         self.phase = Some(p);
         self.phase_start = step;
-        self.cycle = 0;
-        self.cycle_plan.clear();
-        self.next_dose = 0;
+        self.cursor.clear();
         self.infusion_step = None;
         let spec = self.plan.phases[p].clone();
         let what = match &spec.kind {
@@ -724,8 +633,10 @@ impl Protocol {
                 format!("ASCT, melphalan {melphalan_mg_m2} mg/m²")
             }
         };
-        out.events
-            .push(("phase", format!("start {} ({what}; {why})", spec.name)));
+        out.events.push((
+            "phase",
+            format!("{PHASE_STARTS}{} ({what}; {why})", spec.name),
+        ));
         match spec.kind {
             PhaseKind::Regimen(_) => self.start_cycle(1, step, out),
             PhaseKind::StemCellCollection => {
@@ -769,15 +680,10 @@ impl Protocol {
         let PhaseKind::Regimen(r) = self.plan.phases[p].kind else {
             return;
         };
-        self.cycle = c;
-        self.cycle_start = step;
-        self.next_dose = 0;
         self.reduced_in_cycle.iter_mut().for_each(|v| *v = false);
         let reg = &self.plan.regimens.regimens()[r];
-        self.cycle_plan = cycle_doses(reg, c, &self.plan.drugs, &self.body)
-            .into_iter()
-            .map(|d| (calendar::day_offset_steps(d.day, self.dt_h), d))
-            .collect();
+        self.cursor
+            .begin(reg, c, step, &self.plan.drugs, &self.body, self.dt_h);
         out.events.push((
             "cycle",
             format!("{} cycle {c} ({})", self.plan.phases[p].name, reg.name),
@@ -786,11 +692,8 @@ impl Protocol {
 
     fn phase_doses(&mut self, step: u64, snap: &ClinicalSnapshot, out: &mut ProtocolOutput) {
         let Some(p) = self.phase else { return };
-        let offset = step - self.cycle_start;
-        while self.next_dose < self.cycle_plan.len() && self.cycle_plan[self.next_dose].0 <= offset
-        {
-            let d = self.cycle_plan[self.next_dose].1.clone();
-            self.next_dose += 1;
+        while let Some(d) = self.cursor.take_due(step) {
+            let d = d.clone();
             let rule = self.plan.toxicity.iter().find(|r| r.fires(d.drug, snap));
             let mut level = self.dose_level[d.drug];
             match rule.map(|r| r.action) {
@@ -878,19 +781,14 @@ impl Protocol {
             let Some(r) = self.plan.supportive[i].regimen else {
                 continue;
             };
-            let len = calendar::days_to_steps(
-                self.plan.regimens.regimens()[r].cycle_length_d as f64,
-                self.dt_h,
-            );
-            if step - self.supportive[i].cycle_start >= len {
-                let c = self.supportive[i].cycle + 1;
+            let regimen = &self.plan.regimens.regimens()[r];
+            let cursor = &self.supportive[i].cursor;
+            if cursor.finished(regimen, step, self.dt_h) {
+                let c = cursor.cycle() + 1;
                 self.start_supportive_cycle(i, c, step);
             }
-            let st = &mut self.supportive[i];
-            let offset = step - st.cycle_start;
-            while st.next < st.plan.len() && st.plan[st.next].0 <= offset {
-                let d = &st.plan[st.next].1;
-                st.next += 1;
+            let cursor = &mut self.supportive[i].cursor;
+            while let Some(d) = cursor.take_due(step) {
                 let dose = Dose {
                     drug: d.drug,
                     drug_name: d.drug_name.clone(),
@@ -907,23 +805,18 @@ impl Protocol {
         }
     }
 
+    /// Begins cycle `c` of supportive rule `i`'s regimen (rules without one have no doses).
     fn start_supportive_cycle(&mut self, i: usize, c: u32, step: u64) {
-        let st = &mut self.supportive[i];
-        st.cycle = c;
-        st.cycle_start = step;
-        st.next = 0;
-        st.plan = match self.plan.supportive[i].regimen {
-            Some(r) => cycle_doses(
+        if let Some(r) = self.plan.supportive[i].regimen {
+            self.supportive[i].cursor.begin(
                 &self.plan.regimens.regimens()[r],
                 c,
+                step,
                 &self.plan.drugs,
                 &self.body,
-            )
-            .into_iter()
-            .map(|d| (calendar::day_offset_steps(d.day, self.dt_h), d))
-            .collect(),
-            None => Vec::new(),
-        };
+                self.dt_h,
+            );
+        }
     }
 }
 

@@ -10,8 +10,10 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use crate::pharma::library::load_with_overrides;
 use crate::pharma::{DoseBasis, DoseSpec, DrugLibrary, Route};
 use crate::scenario::Problem;
+use crate::scenario::range::{IntRange, Range};
 
 /// The shipped regimen library text.
 pub const REGIMENS_TOML: &str = include_str!("../../scenarios/library/regimens.toml");
@@ -21,6 +23,10 @@ pub const REGIMENS_ORIGIN: &str = "scenarios/library/regimens.toml";
 
 /// Longest allowed cycle [days].
 pub const MAX_CYCLE_D: i64 = 365;
+
+/// Largest dose number a regimen entry may give (in its own unit: mg/m², mg/kg, mg or IU); a
+/// plausibility bound against typos, far above any real dose.
+pub const MAX_DOSE: f64 = 1e7;
 
 /// A regimen as written.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -166,31 +172,16 @@ impl RegimenLibrary {
         prefix: &str,
         drugs: &DrugLibrary,
     ) -> Result<Self, Vec<Problem>> {
-        let shipped: BTreeMap<String, RawRegimen> = toml::from_str(REGIMENS_TOML).map_err(|e| {
-            vec![Problem::new(
-                "",
-                format!("{REGIMENS_ORIGIN}: {}", e.message().trim()),
-            )]
-        })?;
-        let mut problems = Vec::new();
-        let mut regimens = Vec::new();
-        let mut names: Vec<&String> = shipped.keys().chain(overrides.keys()).collect();
-        names.sort();
-        names.dedup();
-        for name in names {
-            let (raw, key) = match overrides.get(name) {
-                Some(o) => (o, format!("{prefix}.{name}")),
-                None => (&shipped[name], format!("{REGIMENS_ORIGIN}:{name}")),
-            };
-            if let Some(r) = check_regimen(name, raw, &key, drugs, &mut problems) {
-                regimens.push(r);
-            }
-        }
-        if problems.is_empty() {
-            Ok(Self { regimens })
-        } else {
-            Err(problems)
-        }
+        let regimens = load_with_overrides(
+            REGIMENS_TOML,
+            REGIMENS_ORIGIN,
+            overrides,
+            prefix,
+            // A scenario's regimen replaces the shipped one as a whole.
+            |_, o: &RawRegimen| o.clone(),
+            |name, raw, key, problems| check_regimen(name, raw, key, drugs, problems),
+        )?;
+        Ok(Self { regimens })
     }
 
     /// All regimens, sorted by name.
@@ -255,39 +246,17 @@ fn check_regimen(
     problems: &mut Vec<Problem>,
 ) -> Option<Regimen> {
     let before = problems.len();
-    let cycle_len = match r.cycle_length_d {
-        None => {
-            problems.push(Problem::new(
-                format!("{key}.cycle_length_d"),
-                format!("missing required key: expected an integer in 1..={MAX_CYCLE_D} days"),
-            ));
-            None
-        }
-        Some(v) if !(1..=MAX_CYCLE_D).contains(&v) => {
-            problems.push(
-                Problem::new(
-                    format!("{key}.cycle_length_d"),
-                    format!("expected an integer in 1..={MAX_CYCLE_D} days"),
-                )
-                .with_value(v),
-            );
-            None
-        }
-        Some(v) => Some(v as u32),
-    };
-    let cycles = match r.cycles {
-        Some(v) if !(1..=1000).contains(&v) => {
-            problems.push(
-                Problem::new(
-                    format!("{key}.cycles"),
-                    "expected an integer in 1..=1000 cycles",
-                )
-                .with_value(v),
-            );
-            None
-        }
-        v => Some(v.map(|v| v as u32)),
-    };
+    let cycle_len = IntRange::new(1, MAX_CYCLE_D, "days")
+        .required(
+            problems,
+            format!("{key}.cycle_length_d"),
+            r.cycle_length_d,
+            None,
+        )
+        .map(|v| v as u32);
+    let cycles = IntRange::new(1, 1000, "cycles")
+        .optional(problems, format!("{key}.cycles"), r.cycles)
+        .map(|c| c.map(|v| v as u32));
     let mut doses = Vec::new();
     match &r.doses {
         None => problems.push(Problem::new(
@@ -350,22 +319,22 @@ fn check_entry(
             }
         },
     };
-    let given: Vec<(DoseBasis, f64)> = [
-        (DoseBasis::PerM2, d.dose_mg_m2),
-        (DoseBasis::PerKg, d.dose_mg_kg),
-        (DoseBasis::Flat, d.dose_mg),
-        (DoseBasis::Iu, d.dose_iu),
+    // (basis, value, key, unit) of each way to write a dose.
+    let given: Vec<(DoseBasis, f64, &str, &'static str)> = [
+        (DoseBasis::PerM2, d.dose_mg_m2, "dose_mg_m2", "mg/m²"),
+        (DoseBasis::PerKg, d.dose_mg_kg, "dose_mg_kg", "mg/kg"),
+        (DoseBasis::Flat, d.dose_mg, "dose_mg", "mg"),
+        (DoseBasis::Iu, d.dose_iu, "dose_IU", "IU"),
     ]
     .into_iter()
-    .filter_map(|(b, v)| v.map(|v| (b, v)))
+    .filter_map(|(b, v, key, unit)| v.map(|v| (b, v, key, unit)))
     .collect();
     let dose = match given.as_slice() {
-        [(b, v)] => {
-            if !(v.is_finite() && *v > 0.0 && *v <= 1e7) {
-                problems.push(
-                    Problem::new(format!("{k}.dose"), "expected a dose > 0 and ≤ 1e7")
-                        .with_value(v),
-                );
+        [(b, v, key, unit)] => {
+            if Range::positive(MAX_DOSE, unit)
+                .check(problems, format!("{k}.{key}"), *v)
+                .is_none()
+            {
                 None
             } else {
                 if *b == DoseBasis::Iu
@@ -394,19 +363,8 @@ fn check_entry(
             None
         }
     };
-    let infusion = match d.infusion_h {
-        Some(h) if !(h > 0.0 && h <= 48.0) => {
-            problems.push(
-                Problem::new(
-                    format!("{k}.infusion_h"),
-                    "expected a number > 0 and ≤ 48 h",
-                )
-                .with_value(h),
-            );
-            None
-        }
-        h => Some(h),
-    };
+    let infusion =
+        Range::positive(48.0, "h").optional(problems, format!("{k}.infusion_h"), d.infusion_h);
     let route = match (drug, infusion) {
         (Some(i), Some(inf)) => {
             let drug = &drugs.drugs()[i];
@@ -487,17 +445,9 @@ fn check_entry(
             }
         }
     };
-    let every = match d.cycle_every {
-        None => Some(1),
-        Some(v) if (1..=100).contains(&v) => Some(v as u32),
-        Some(v) => {
-            problems.push(
-                Problem::new(format!("{k}.cycle_every"), "expected an integer in 1..=100")
-                    .with_value(v),
-            );
-            None
-        }
-    };
+    let every = IntRange::new(1, 100, "")
+        .required(problems, format!("{k}.cycle_every"), d.cycle_every, Some(1))
+        .map(|v| v as u32);
     let cycles = match &d.cycles {
         None => Some((1, None)),
         Some(RawCycles::One(c)) if (1..=10_000).contains(c) => Some((*c as u32, Some(*c as u32))),

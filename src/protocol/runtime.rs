@@ -23,7 +23,7 @@ pub const CD34_FULL_PER_KG: f64 = 5e6;
 
 /// Whether the protocol has started, and why.
 #[derive(Clone, Debug, PartialEq)]
-pub enum StartState {
+enum StartState {
     /// Waiting for diagnosis and/or the start day.
     Waiting,
     /// Started at this step.
@@ -161,16 +161,6 @@ impl TreatmentState {
         self.diagnosed = true;
     }
 
-    /// True once the disease has been diagnosed.
-    pub fn diagnosed(&self) -> bool {
-        self.diagnosed
-    }
-
-    /// Start state.
-    pub fn start_state(&self) -> &StartState {
-        &self.state
-    }
-
     /// True if the protocol should start at `step` (not started yet, start day reached, and
     /// diagnosed if the plan waits for diagnosis).
     pub fn due_to_start(&self, step: u64) -> bool {
@@ -249,11 +239,6 @@ impl TreatmentState {
     /// The current phase name (`""` before the start and after the last phase).
     pub fn phase_name(&self) -> &str {
         self.proto.phase_name().unwrap_or("")
-    }
-
-    /// The protocol state machine.
-    pub fn protocol(&self) -> &Protocol {
-        &self.proto
     }
 
     /// The whole-body drug state.

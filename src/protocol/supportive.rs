@@ -49,9 +49,6 @@ pub struct SupportiveRule {
 #[derive(Clone, Debug, Default)]
 pub(super) struct SupportiveState {
     pub active: bool,
-    pub cycle: u32,
-    pub cycle_start: u64,
-    /// (offset step in cycle, planned dose index) of the current cycle.
-    pub plan: Vec<(u64, super::calendar::PlannedDose)>,
-    pub next: usize,
+    /// The rule's regimen cycle (unused for rules without a regimen).
+    pub cursor: super::calendar::CycleCursor,
 }

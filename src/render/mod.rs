@@ -11,6 +11,7 @@ pub mod background;
 pub mod data;
 pub mod font;
 pub mod image;
+pub mod legend;
 pub mod palette;
 pub mod plots;
 pub mod report;

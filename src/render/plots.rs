@@ -21,7 +21,9 @@ use super::data::RunData;
 use super::field_label;
 use super::font::TextBackend;
 use super::image::{Canvas, fmt_num};
+use super::legend;
 use super::palette::clone_rgb;
+use crate::observe::PHASE_STARTS;
 
 /// Folder of the plots inside a run directory.
 pub const PLOT_DIR: &str = "plots";
@@ -29,6 +31,11 @@ pub const PLOT_DIR: &str = "plots";
 pub const WIDTH: u32 = 1100;
 const PANEL_H: u32 = 250;
 const TITLE_H: u32 = 44;
+/// Panel margins [px] (right: room for the last time label) and axis label areas [px].
+const MARGIN: u32 = 10;
+const MARGIN_RIGHT: u32 = 18;
+const X_LABELS: u32 = 40;
+const Y_LABELS: u32 = 72;
 
 /// A line of a panel.
 #[derive(Clone, Debug)]
@@ -190,26 +197,34 @@ pub fn figures(d: &RunData) -> Vec<Figure> {
             clin.push(p);
         }
     }
-    let drugs: Vec<Series> =
+    let drug_cols: Vec<&String> =
         d.ts.as_ref()
-            .map(|ts| {
-                ts.columns
-                    .iter()
-                    .filter(|c| is_drug_column(c))
-                    .enumerate()
-                    .filter_map(|(k, c)| {
-                        let label = c.strip_suffix("_cmax_nM").map_or(c.replace('_', " "), |d| {
-                            format!("{} peak [nM]", d.replace('_', " "))
-                        });
-                        s(c, &label, k)
-                    })
-                    .collect()
-            })
+            .map(|ts| ts.columns.iter().filter(|c| is_drug_column(c)).collect())
             .unwrap_or_default();
+    // Interval peaks in nM (what the model writes): the unit goes on the axis and the legend
+    // names only the drugs, short enough to sit in a band above the frame. Other columns keep
+    // their unit in the legend.
+    let all_peaks = drug_cols.iter().all(|c| c.ends_with("_cmax_nM"));
+    let drugs: Vec<Series> = drug_cols
+        .iter()
+        .enumerate()
+        .filter_map(|(k, c)| {
+            let label = match c.strip_suffix("_cmax_nM") {
+                Some(d) if all_peaks => d.replace('_', " "),
+                Some(d) => format!("{} peak [nM]", d.replace('_', " ")),
+                None => c.replace('_', " "),
+            };
+            s(c, &label, k)
+        })
+        .collect();
     if !drugs.is_empty() {
         clin.push(Panel {
             title: "Drug concentrations (ticks: doses)".into(),
-            y_desc: "concentration [unit in legend]".into(),
+            y_desc: if all_peaks {
+                "peak [nM]".into()
+            } else {
+                "concentration [unit in legend]".into()
+            },
             series: drugs,
             ticks: d.events_of("dose").map(|e| e.time_d).collect(),
             ..Panel::default()
@@ -382,14 +397,14 @@ fn is_drug_column(c: &str) -> bool {
 }
 
 /// Treatment phases from `phase` events, each lasting until the next phase starts. The protocol
-/// logs `start NAME (…)`, `end NAME (…)` and `cycle: …` details; only the starts delimit
-/// phases. Runs whose phase events carry bare names (older outputs) use every event.
+/// logs `start NAME (…)` ([`PHASE_STARTS`]), `end NAME (…)` and `cycle: …` details; only the
+/// starts delimit phases. Runs whose phase events carry bare names (older outputs) use every event.
 fn phases(d: &RunData, t_end: f64) -> Vec<(f64, f64, String)> {
     let ev: Vec<_> = d.events_of("phase").collect();
-    let starts: Vec<(f64, String)> = if ev.iter().any(|e| e.detail.starts_with("start ")) {
+    let starts: Vec<(f64, String)> = if ev.iter().any(|e| e.detail.starts_with(PHASE_STARTS)) {
         ev.iter()
             .filter_map(|e| {
-                let rest = e.detail.strip_prefix("start ")?;
+                let rest = e.detail.strip_prefix(PHASE_STARTS)?;
                 let name = rest.split([' ', '(']).next().unwrap_or(rest);
                 Some((e.time_d, name.to_string()))
             })
@@ -557,43 +572,6 @@ fn draw<DB: DrawingBackend>(f: &Figure, root: &DrawingArea<DB, Shift>) -> DrawRe
     Ok(())
 }
 
-/// The legend corner that covers the fewest data points.
-fn emptiest_corner(
-    p: &Panel,
-    t_end: f64,
-    y0: f64,
-    y1: f64,
-    tr: &dyn Fn(f64) -> f64,
-) -> SeriesLabelPosition {
-    let mut best = (usize::MAX, SeriesLabelPosition::UpperLeft);
-    for (k, pos) in [
-        SeriesLabelPosition::UpperLeft,
-        SeriesLabelPosition::UpperRight,
-        SeriesLabelPosition::LowerRight,
-        SeriesLabelPosition::LowerLeft,
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let (left, top) = (k == 0 || k == 3, k < 2);
-        let n = p
-            .series
-            .iter()
-            .flat_map(|s| s.x.iter().zip(&s.y))
-            .filter(|&(&x, &y)| {
-                let (fx, fy) = (x / t_end, (tr(y) - y0) / (y1 - y0));
-                let in_x = if left { fx <= 0.3 } else { fx >= 0.7 };
-                let in_y = if top { fy >= 0.6 } else { fy <= 0.4 };
-                in_x && in_y
-            })
-            .count();
-        if n < best.0 {
-            best = (n, pos);
-        }
-    }
-    best.1
-}
-
 fn draw_panel<DB: DrawingBackend>(
     f: &Figure,
     p: &Panel,
@@ -643,12 +621,42 @@ fn draw_panel<DB: DrawingBackend>(
         };
         (if lo == 0.0 { 0.0 } else { lo - pad }, hi + pad)
     };
-    let mut chart = ChartBuilder::on(area)
-        .margin(10)
-        .margin_right(18)
-        .caption(p.title.clone(), ("sans-serif", 16).into_font())
-        .x_label_area_size(40)
-        .y_label_area_size(72)
+    let tr_dyn: &dyn Fn(f64) -> f64 = &tr;
+    let entries = legend::entries(p, &|y| y.is_finite() && (!log || y >= min_pos));
+    let place = (entries.len() > 1).then(|| {
+        // The frame's size: the panel less margins, title and axis label areas.
+        let (w, h) = area.dim_in_pixel();
+        let title_h = super::font::measure(&p.title, 16.0).1 as f64;
+        let frame = (
+            w as f64 - (MARGIN + MARGIN_RIGHT + Y_LABELS) as f64,
+            h as f64 - (2 * MARGIN + X_LABELS) as f64 - title_h - 2.0 * (title_h / 2.0).min(5.0),
+        );
+        legend::place(p, &entries, frame, t_end, (y0, y1), tr_dyn)
+    });
+    let band_h = place.as_ref().map_or(0, legend::Place::band_height);
+    // With the legend above the frame the title is drawn here (as plotters would) and the band
+    // taken below it; otherwise plotters lays out title and frame as usual.
+    let framed;
+    let mut builder = if band_h == 0 {
+        let mut b = ChartBuilder::on(area);
+        b.margin(MARGIN)
+            .margin_right(MARGIN_RIGHT)
+            .caption(p.title.clone(), ("sans-serif", 16).into_font());
+        b
+    } else {
+        let titled = area
+            .margin(MARGIN, MARGIN, MARGIN, MARGIN_RIGHT)
+            .titled(&p.title, ("sans-serif", 16).into_font())?;
+        let (band, rest) = titled.split_vertically(band_h);
+        if let Some(legend::Place::Band(rows)) = &place {
+            legend::draw_band(&band, &entries, rows, Y_LABELS as i32)?;
+        }
+        framed = rest;
+        ChartBuilder::on(&framed)
+    };
+    let mut chart = builder
+        .x_label_area_size(X_LABELS)
+        .y_label_area_size(Y_LABELS)
         .build_cartesian_2d(0.0..t_end, y0..y1)?;
     // Phases first, under everything.
     for (k, (a, b, _)) in f.phases.iter().enumerate() {
@@ -789,13 +797,13 @@ fn draw_panel<DB: DrawingBackend>(
             flush(&mut seg, &mut first)?;
         }
     }
-    if p.series.len() > 1 {
+    if let Some(legend::Place::Corner(pos)) = place {
         chart
             .configure_series_labels()
             .background_style(WHITE.mix(0.85))
             .border_style(RGBColor(0xcc, 0xcc, 0xcc))
-            .label_font(("sans-serif", 12))
-            .position(emptiest_corner(p, t_end, y0, y1, &tr))
+            .label_font(("sans-serif", legend::FONT_PX))
+            .position(pos)
             .draw()?;
     }
     Ok(())

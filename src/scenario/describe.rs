@@ -564,7 +564,7 @@ pub fn describe_treatment(s: &Scenario, o: &mut String) {
         }
         let mut depends = Vec::new();
         if let Some(r) = p.until_response {
-            depends.push(format!("at a cycle end with response ≥ {}", r.name()));
+            depends.push(format!("at a cycle end with response ≥ {}", r.label()));
         }
         if p.until_progression {
             depends.push("on confirmed progression".to_string());

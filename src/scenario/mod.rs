@@ -8,6 +8,7 @@
 pub mod describe;
 pub mod error;
 pub mod overrides;
+pub mod range;
 pub mod raw;
 pub mod types;
 pub mod validate;

@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use super::error::Problem;
+use super::range::{IntRange, Range};
 use super::raw::{RawField, RawScenario};
 use super::types::{
     Biology, BoneCellParams, BoneParams, ClinicalParams, FieldParams, HaemParams, ImmuneParams,
@@ -82,50 +83,6 @@ pub fn explicit_substeps(
     n
 }
 
-/// Allowed range of a number, with its unit, for messages like `0.01..=24 h`.
-#[derive(Clone, Copy)]
-struct Range {
-    lo: f64,
-    /// True when `lo` itself is excluded (`> 0`).
-    lo_open: bool,
-    hi: f64,
-    unit: &'static str,
-}
-
-impl Range {
-    const fn closed(lo: f64, hi: f64, unit: &'static str) -> Self {
-        Self {
-            lo,
-            lo_open: false,
-            hi,
-            unit,
-        }
-    }
-    const fn positive(hi: f64, unit: &'static str) -> Self {
-        Self {
-            lo: 0.0,
-            lo_open: true,
-            hi,
-            unit,
-        }
-    }
-    fn contains(&self, v: f64) -> bool {
-        (if self.lo_open {
-            v > self.lo
-        } else {
-            v >= self.lo
-        }) && v <= self.hi
-    }
-    fn describe(&self) -> String {
-        let sep = if self.unit.is_empty() { "" } else { " " };
-        if self.lo_open {
-            format!("a number > {} and ≤ {}{sep}{}", self.lo, self.hi, self.unit)
-        } else {
-            format!("a number in {}..={}{sep}{}", self.lo, self.hi, self.unit)
-        }
-    }
-}
-
 /// Collects problems while reading values.
 struct Checker {
     problems: Vec<Problem>,
@@ -136,30 +93,9 @@ impl Checker {
         self.problems.push(p);
     }
 
-    fn missing(&mut self, key: &str, expected: &str, example: &str) {
-        self.push(Problem::new(
-            key,
-            format!("missing required key: expected {expected}, e.g. `{example}`"),
-        ));
-    }
-
     /// A number: `None` (after recording a problem) when missing-and-required or out of range.
     fn num(&mut self, key: &str, v: Option<f64>, default: Option<f64>, r: Range) -> Option<f64> {
-        let Some(v) = v.or(default) else {
-            let leaf = key.rsplit('.').next().unwrap_or(key);
-            let example = if r.lo_open {
-                r.hi.min(1.0)
-            } else {
-                r.lo.max(r.hi.min(1.0))
-            };
-            self.missing(key, &r.describe(), &format!("{leaf} = {example}"));
-            return None;
-        };
-        if !r.contains(v) {
-            self.push(Problem::new(key, format!("expected {}", r.describe())).with_value(v));
-            return None;
-        }
-        Some(v)
+        r.required(&mut self.problems, key, v, default)
     }
 
     /// An integer in `lo..=hi`.
@@ -170,20 +106,9 @@ impl Checker {
         default: Option<i64>,
         lo: i64,
         hi: i64,
-        unit: &str,
+        unit: &'static str,
     ) -> Option<i64> {
-        let sep = if unit.is_empty() { "" } else { " " };
-        let expected = format!("an integer in {lo}..={hi}{sep}{unit}");
-        let Some(v) = v.or(default) else {
-            let leaf = key.rsplit('.').next().unwrap_or(key);
-            self.missing(key, &expected, &format!("{leaf} = {lo}"));
-            return None;
-        };
-        if v < lo || v > hi {
-            self.push(Problem::new(key, format!("expected {expected}")).with_value(v));
-            return None;
-        }
-        Some(v)
+        IntRange::new(lo, hi, unit).required(&mut self.problems, key, v, default)
     }
 
     /// One of `allowed` (index into it).
@@ -1257,19 +1182,5 @@ mod tests {
         // Decay-limited: k = 3/h, no diffusion → k·dt/n ≤ 0.5 → n = 6.
         assert_eq!(explicit_substeps(0.0, 3.0, 1.0, 10.0, 2), 6);
         assert_eq!(explicit_substeps(0.0, 0.0, 1.0, 10.0, 3), 1);
-    }
-
-    #[test]
-    fn range_describe_names_bounds_and_unit() {
-        assert_eq!(
-            Range::closed(0.01, 24.0, "h").describe(),
-            "a number in 0.01..=24 h"
-        );
-        assert_eq!(
-            Range::positive(36500.0, "days").describe(),
-            "a number > 0 and ≤ 36500 days"
-        );
-        assert!(!Range::positive(1.0, "").contains(0.0));
-        assert!(!Range::closed(0.0, 1.0, "").contains(f64::NAN));
     }
 }
