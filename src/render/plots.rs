@@ -739,6 +739,19 @@ fn draw_panel<DB: DrawingBackend>(
                 .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], c.filled()));
             base = top;
         }
+        // The areas fill the frame and hide the phase shading drawn under them: mark each
+        // phase again on top, as a strip along the frame's top edge and a line at its start.
+        let strip = (y1 - y0) * 0.035;
+        for (k, (a, b, _)) in f.phases.iter().enumerate() {
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(*a, y1 - strip), (*b, y1)],
+                rgb(PHASE_RGB[k % PHASE_RGB.len()]).filled(),
+            )))?;
+            chart.draw_series(LineSeries::new(
+                [(*a, y0), (*a, y1)],
+                RGBColor(0x33, 0x33, 0x33).stroke_width(1),
+            ))?;
+        }
     } else {
         for s in &p.series {
             let c = rgb(s.rgb);
