@@ -301,7 +301,7 @@ impl Model {
                 s.space.site_um,
                 c.cells_per_site,
             ),
-            blood: Blood::default(),
+            blood: Blood::for_patient(traits.hb_factor),
             serum: Serum::new(
                 traits.isotype,
                 pat.weight_kg,

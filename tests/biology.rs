@@ -316,8 +316,9 @@ struct AtDiagnosis {
 /// Replays the whole-body compartments of `traits` over one simulated marrow (daily rows of
 /// `o`, the model `m` that produced them) with the model's own
 /// [`myelosim::clinical::advance_serum_chemistry`], and diagnoses at the first 28-day
-/// assessment that [`meets_diagnosis`] (C, R from the replay; A, B from the marrow's rows,
-/// which do not depend on these traits) — or, with `delay_d` > 0, at the first assessment at
+/// assessment that [`meets_diagnosis`] (C, R from the replay; A from the marrow's Hb row ×
+/// the patient's `hb_factor` — exact, the red-cell lineage is invariant to its normal level;
+/// B from the marrow's row, which does not depend on these traits) — or, with `delay_d` > 0, at the first assessment at
 /// least `delay_d` days after that one (a presentation delay; printed as a sensitivity check
 /// only). Returns the state at diagnosis and the replayed (M-protein, calcium, creatinine) on
 /// day 364.
@@ -342,7 +343,7 @@ fn replay(
         col("immune_cells"),
         col("marrow_pc_pct"),
     );
-    let (fa, fb, hb) = (col("crab_a"), col("crab_b"), col("hb_g_dl"));
+    let (fb, hb) = (col("crab_b"), col("hb_g_dl"));
     let mut serum = Serum::new(
         traits.isotype,
         w,
@@ -384,7 +385,7 @@ fn replay(
         let crab = [
             chem.calcium_mg_dl() > 11.0,
             chem.creatinine_mg_dl() > 2.0,
-            fa[k] > 0.0,
+            hb[k] * traits.hb_factor < 10.0,
             fb[k] > 0.0,
         ];
         if first_event.is_none() && assess && meets_diagnosis(pc[k], crab) {
@@ -397,7 +398,7 @@ fn replay(
                 crab,
                 m_g_dl: serum.m_g_dl(),
                 flc_mg_l: serum.flc_mg_l(),
-                hb_g_dl: hb[k],
+                hb_g_dl: hb[k] * traits.hb_factor,
             });
         }
     }

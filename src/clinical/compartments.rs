@@ -204,6 +204,14 @@ impl Default for Blood {
 }
 
 impl Blood {
+    /// Healthy lineages of a patient whose normal Hb is `hb_factor` × the default 14.5 g/dL
+    /// (`PatientTraits::hb_factor`; the Hb dynamics are invariant to this scale).
+    pub fn for_patient(hb_factor: f64) -> Self {
+        let mut b = Self::default();
+        b.hb.normal *= hb_factor;
+        b
+    }
+
     /// Advances all lineages by `dt_h` with marrow output `p`.
     pub fn advance(&mut self, dt_h: f64, p: f64) {
         self.advance_with_myeloma(dt_h, p, 0.0);

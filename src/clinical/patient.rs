@@ -17,6 +17,11 @@
 //! | isotype | IgG 57 %, IgA 23 %, light chain 20 % | Kyle 2003 (IgG 52 %, IgA 21 %, LC 16–20 %, IgD 2 % counted with IgA: short t½; non-secretory counted with IgG) [H] |
 //! | M-protein secretion × | log-normal, median 1, σ_ln 0.4 | Salmon & Smith 1970: 10–50 pg/cell/day between patients (a 5-fold range ≈ ±2σ) [M] |
 //! | FLC secretion × | log-normal, median 1, σ_ln 1.0 | involved FLC at diagnosis spans ~2 decades within an isotype (Dispenzieri et al. 2009 Leukemia 23:215; Bradwell 2003) [M] |
+//! | normal Hb (× of the model's 14.5 g/dL) | men 58 %: Normal(15.0, 1.0) g/dL; women: Normal(13.6, 0.9) g/dL | men:women ≈ 1.4:1 among new myeloma diagnoses (SEER; Kyle 2003 similar) [M]; healthy Hb at 60–69 y (Beutler & Waalen 2006 Blood 107:1747, NHANES III / Scripps–Kaiser) [M] |
+//!
+//! The normal-Hb trait scales the red-cell lineage's normal level; the lineage's dynamics are
+//! invariant to that scale (its feedback reads level/normal), so a patient's Hb trajectory is
+//! exactly `hb_factor` × the typical patient's on the same marrow.
 //!
 //! Reads: scenario numbers, the master seed. Writes: nothing.
 
@@ -43,6 +48,19 @@ pub const M_SECRETION_SIGMA_LN: f64 = 0.4;
 /// Between-patient σ of ln(FLC secretion) (Dispenzieri 2009) [M].
 pub const FLC_SECRETION_SIGMA_LN: f64 = 1.0;
 
+/// Share of men among newly diagnosed patients (men:women ≈ 1.4:1; SEER) [M].
+pub const MALE_SHARE: f64 = 0.58;
+/// Normal Hb of men and women aged 60–69 years, mean and between-person sd [g/dL]
+/// (Beutler & Waalen 2006) [M].
+pub const NORMAL_HB_MEN: (f64, f64) = (15.0, 1.0);
+/// See [`NORMAL_HB_MEN`].
+pub const NORMAL_HB_WOMEN: (f64, f64) = (13.6, 0.9);
+/// The typical patient's normal Hb [g/dL]: the red-cell lineage's default level
+/// (`clinical::compartments::Blood`), which `hb_factor` multiplies.
+pub const NORMAL_HB_TYPICAL: f64 = 14.5;
+/// Drawn normal Hb kept within this range [g/dL] (±3 sd of the pooled distribution).
+pub const NORMAL_HB_RANGE: (f64, f64) = (11.0, 18.0);
+
 /// One patient's whole-body traits.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PatientTraits {
@@ -54,6 +72,8 @@ pub struct PatientTraits {
     pub m_factor: f64,
     /// Multiplier of the scenario's FLC secretion per cell.
     pub flc_factor: f64,
+    /// This patient's normal Hb relative to [`NORMAL_HB_TYPICAL`].
+    pub hb_factor: f64,
 }
 
 impl PatientTraits {
@@ -64,6 +84,7 @@ impl PatientTraits {
             renal_reserve: 1.0,
             m_factor: 1.0,
             flc_factor: 1.0,
+            hb_factor: 1.0,
         }
     }
 
@@ -90,11 +111,19 @@ impl PatientTraits {
         } else {
             Isotype::LightChain
         };
+        // Drawn after the traits above so that adding it left their values unchanged.
+        let (mean, sd) = if uniform() < MALE_SHARE {
+            NORMAL_HB_MEN
+        } else {
+            NORMAL_HB_WOMEN
+        };
+        let hb = (mean + sd * normal(&mut uniform)).clamp(NORMAL_HB_RANGE.0, NORMAL_HB_RANGE.1);
         Self {
             isotype,
             renal_reserve,
             m_factor,
             flc_factor,
+            hb_factor: hb / NORMAL_HB_TYPICAL,
         }
     }
 }
@@ -133,6 +162,16 @@ mod tests {
         assert!(
             (sd - 1.0).abs() < 0.05 && m.abs() < 0.07,
             "ln FLC factor {m} ± {sd}"
+        );
+        // Normal Hb: mixture mean 0.58·15.0 + 0.42·13.6 = 14.41 g/dL, sd ≈ 1.2 (se ≈ 0.02).
+        let hb: Vec<f64> = v.iter().map(|t| t.hb_factor * NORMAL_HB_TYPICAL).collect();
+        let mean = hb.iter().sum::<f64>() / n as f64;
+        assert!((mean - 14.41).abs() < 0.08, "mean normal Hb {mean}");
+        let below_13 = hb.iter().filter(|&&h| h < 13.0).count() as f64 / n as f64;
+        // P(Hb < 13) = 0.58·Φ(−2) + 0.42·Φ(−0.67) ≈ 0.013 + 0.105 = 0.118.
+        assert!(
+            (below_13 - 0.118).abs() < 0.02,
+            "normal Hb < 13 in {below_13}"
         );
     }
 }
