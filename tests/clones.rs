@@ -356,7 +356,9 @@ fn decline(f: impl Fn(f64) -> f64, a: f64, b: f64) -> f64 {
 ///   fall at most at the IgG clearance rate (t½ 21 d: 0.033/d), and does so while the
 ///   differentiated cells die (days 0–42); once it nears the level that the progenitors'
 ///   differentiated progeny sustain, it levels off (days 168–210). Asserted: early slope
-///   ≥ 2 × late slope (measured 0.0267 vs 0.0106/d, 2.5×; per seed 4.0× and 1.3×).
+///   ≥ 2 × late slope (measured 0.0267 vs 0.0106/d, 2.5×, on the classic fields; on the
+///   distributed fields with EC50 90 nM 0.0278 vs 0.0148/d, 1.88×: this test FAILS, open,
+///   docs/MODEL.md §5 "Biphasic VRd test").
 /// * Control, without `[clones.hierarchy]` (seed 1): the one-compartment clone is (nearly)
 ///   eradicated by day 42 and the M-protein falls at the clearance rate throughout (ratio
 ///   ≈ 0.84), so the biphasic assertions fail there; asserted: ≤ 1 % of the cells at the
@@ -430,12 +432,12 @@ fn hierarchy_gives_biphasic_vrd_response_and_mrd() {
 
 /// `scenarios/clonal_relapse.toml` on a 100 × 100 patch (a quarter of its area: 1000 initial
 /// cells, the same density) with the resistant subclone's lesions replaced by `lesions` (TOML
-/// array text). At this size its 0.4 % would be 4 progenitors; 0.5 % (5) keeps the subclone's
+/// array text). At this size its 0.3 % would be 3 progenitors; 0.5 % (5) keeps the subclone's
 /// share at the start of therapy < 1 % and its progenitor lineages from all dying out.
 fn clonal_relapse(lesions: &str, seed: u64) -> Scenario {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
     let text = std::fs::read_to_string(dir.join("clonal_relapse.toml")).unwrap();
-    let resistant = "lesions = [\"crbn_loss\", \"xbp1s_low\", \"gc_resistance\"]\nfraction = 0.004";
+    let resistant = "lesions = [\"crbn_loss\", \"xbp1s_low\", \"gc_resistance\"]\nfraction = 0.003";
     assert!(text.contains(resistant), "clonal_relapse.toml changed");
     let text = text.replace(resistant, &format!("lesions = {lesions}\nfraction = 0.005"));
     let sets: Vec<String> = [
@@ -501,8 +503,9 @@ fn relapse_course(s: &Scenario) -> Relapse {
 /// seeds 1–3: the CRBN-lost, XBP1s-low (PI-resistant, progenitor-like), glucocorticoid-resistant
 /// subclone is < 1 % of the myeloma cells at t = 0 and at the start of VRd, confirmed
 /// progression happens after lenalidomide maintenance has started, and the subclone is > 50 %
-/// of the myeloma cells then (measured: start 0.34 / 0.89 / 0.53 %, progression on days
-/// 420 / 616 / 448 at 59 / 76 / 65 %).
+/// of the myeloma cells then (measured on the classic fields: start 0.34 / 0.89 / 0.53 %,
+/// progression on days 420 / 616 / 448 at 59 / 76 / 65 %; with the untreated bone values on the
+/// distributed fields seed 3 does not progress by day 800: FAILS, open, docs/MODEL.md §5).
 ///
 /// Control (can fail): the same subclone without its lesions (`lesions = []`: the founder's
 /// traits) never makes up the majority at a progression (measured: seed 1 progresses on day

@@ -291,8 +291,9 @@ fn default_pathway(maintenance: bool, seed: u64) -> Scenario {
 /// `mm_antiproliferation`: McCarthy 2017 meta-analysis, median PFS 53 vs 24 months, HR 0.48;
 /// docs/MODEL.md §3.3.6). Log-slope of the M-protein summed over seeds 1–3 from the start of
 /// maintenance (day 472) to 180 days later, maintenance / placebo: asserted 0.3–0.7 (measured
-/// 0.47; 0.41 on seeds 4–6). Before the calibration (emax 0.5, EC50 1 µM) it was 0.92, so the
-/// test fails there.
+/// 0.45 with EC50 90 nM on the distributed fields; 0.44 on seeds 1–6). Before the calibration
+/// (emax 0.5, EC50 1 µM) it was 0.92, and the classic-field value 70 nM gives 0.24 on the
+/// distributed fields, so the test fails there.
 #[test]
 fn lenalidomide_maintenance_halves_regrowth() {
     let mut sums = [[0.0f64; 2]; 2];
