@@ -23,7 +23,7 @@ use super::font::TextBackend;
 use super::image::{Canvas, fmt_num};
 use super::legend;
 use super::palette::clone_rgb;
-use crate::observe::PHASE_STARTS;
+use crate::observe::{PHASE_ENDS, PHASE_STARTS};
 
 /// Folder of the plots inside a run directory.
 pub const PLOT_DIR: &str = "plots";
@@ -412,12 +412,25 @@ fn phases(d: &RunData, t_end: f64) -> Vec<(f64, f64, String)> {
     } else {
         ev.iter().map(|e| (e.time_d, e.detail.clone())).collect()
     };
+    // A phase ends at the next phase's start, or earlier at its own `end <name>` event (e.g.
+    // maintenance ended by confirmed progression with no phase after it).
+    let ends: Vec<(f64, &str)> = ev
+        .iter()
+        .filter_map(|e| {
+            let rest = e.detail.strip_prefix(PHASE_ENDS)?;
+            Some((e.time_d, rest.split([' ', '(']).next().unwrap_or(rest)))
+        })
+        .collect();
     starts
         .iter()
         .enumerate()
         .map(|(i, (t, name))| {
-            let end = starts.get(i + 1).map_or(t_end, |n| n.0);
-            (*t, end, name.clone())
+            let next = starts.get(i + 1).map_or(t_end, |n| n.0);
+            let own_end = ends
+                .iter()
+                .find(|(te, n)| *te >= *t && *n == name)
+                .map_or(next, |e| e.0);
+            (*t, own_end.min(next), name.clone())
         })
         .collect()
 }
@@ -824,7 +837,37 @@ fn draw_panel<DB: DrawingBackend>(
 
 #[cfg(test)]
 mod tests {
-    use super::clip_polyline;
+    use super::{RunData, clip_polyline, phases};
+    use crate::render::data::EventRow;
+
+    /// A phase lasts until the next phase starts, or until its own `end` event when that comes
+    /// first (maintenance stopped by progression, nothing after it).
+    #[test]
+    fn phases_end_at_their_own_end_event() {
+        let ev = |t: f64, d: &str| EventRow {
+            time_d: t,
+            kind: "phase".into(),
+            detail: d.into(),
+        };
+        let d = RunData {
+            ts: None,
+            events: vec![
+                ev(45.0, "start induction (regimen VRd; start)"),
+                ev(213.0, "end induction (cycles done)"),
+                ev(213.0, "start maintenance (regimen R-maintenance; start)"),
+                ev(504.0, "end maintenance (confirmed progression)"),
+            ],
+            clones: None,
+            manifest: None,
+        };
+        assert_eq!(
+            phases(&d, 1000.0),
+            vec![
+                (45.0, 213.0, "induction".to_string()),
+                (213.0, 504.0, "maintenance".to_string())
+            ]
+        );
+    }
 
     #[test]
     fn clipping_keeps_lines_inside_the_band() {
