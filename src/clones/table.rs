@@ -43,17 +43,8 @@ impl CloneTable {
         birth_time_d: f64,
         lesions: Vec<usize>,
     ) -> u32 {
-        let id = self.rows.len() as u32;
         let traits = lib.traits_of(&lesions);
-        self.rows.push(CloneRecord {
-            id,
-            parent,
-            birth_step,
-            birth_time_d,
-            lesions,
-            traits,
-        });
-        id
+        self.push_with(parent, birth_step, birth_time_d, lesions, traits)
     }
 
     /// Appends a clone with given (e.g. inherited and drifted) traits; returns the id.
