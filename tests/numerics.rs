@@ -452,10 +452,10 @@ fn implicit_splitting_error_at_default_parameters_is_as_documented() {
     );
 }
 
-/// The scenario's `splitting` reaches the solver: a field built with
-/// `Splitting::Distributed` advances exactly like a classic one switched with
-/// `set_distributed_decay(true)`, and differs from the classic form (RANKL-like 2-min signal at
-/// dt 4 h, where the two schemes differ most).
+/// The scenario's `splitting` reaches the solver: a field built with `Splitting::Distributed`
+/// advances exactly like a classic one whose `params.splitting` is switched before its first
+/// step (the change must refactor the lines), and differs from the classic form (RANKL-like
+/// 2-min signal at dt 4 h, where the two schemes differ most).
 #[test]
 fn splitting_parameter_selects_the_scheme() {
     let g = geom([24, 24, 1], Boundary::Closed);
@@ -465,7 +465,7 @@ fn splitting_parameter_selects_the_scheme() {
         p.splitting = splitting;
         let mut f = Field::new(p, &g);
         if switch {
-            f.set_distributed_decay(true);
+            f.params.splitting = Splitting::Distributed;
         }
         let kind = vec![0u8; g.len()];
         for _ in 0..3 {
@@ -511,8 +511,13 @@ fn implicit_error_vs_converged(
         }
     }
     let run = |solver: Solver, n: u32| {
-        let mut f = Field::new(params(d, k, solver, n, 0.1), &g);
-        f.set_distributed_decay(distributed);
+        let mut p = params(d, k, solver, n, 0.1);
+        p.splitting = if distributed {
+            Splitting::Distributed
+        } else {
+            Splitting::Classic
+        };
+        let mut f = Field::new(p, &g);
         let mut seed = 11u64;
         for _ in 0..steps {
             for (i, s) in f.sources_mut().iter_mut().enumerate() {

@@ -72,8 +72,6 @@ pub struct Field {
     /// Per axis, per line: whether a face on it changed (scratch for partial refactoring).
     dirty: [Vec<bool>; 3],
     key: Option<Key>,
-    /// Implicit solver: decay distributed over the 1D factors (see [`implicit`]).
-    distributed_decay: bool,
     substeps: u32,
     scratch: Scratch,
 }
@@ -101,20 +99,10 @@ impl Field {
             dirty: std::array::from_fn(|a| vec![false; if dims[a] > 1 { n / dims[a] } else { 0 }]),
             faces,
             key: None,
-            distributed_decay: params.splitting == Splitting::Distributed,
             substeps: params.substeps.max(1),
             scratch,
             params,
         }
-    }
-
-    /// Overrides the implicit splitting chosen by `params.splitting`: `false` is the classic
-    /// LOD form (decay first, then the axis solves); `true` distributes the decay over the 1D
-    /// factors (`r' = r/(1 + kΔt)`), several times more accurate for fast-decaying signals at
-    /// large steps (docs/PERFORMANCE.md; the scenario default since the bone module was
-    /// recalibrated on it). Takes effect on the next [`Field::advance`].
-    pub fn set_distributed_decay(&mut self, on: bool) {
-        self.distributed_decay = on;
     }
 
     /// Field name.
@@ -212,6 +200,9 @@ impl Field {
     /// Rebuilds face conductances and factorisations if anything they depend on changed.
     fn refresh(&mut self, geom: &Geometry, dt_h: f64, kind: &[u8]) {
         let p = &self.params;
+        // Implicit splitting (`[fields.X] splitting`); part of the key, so a change of
+        // `params.splitting` between calls refactors the lines.
+        let distributed = p.splitting == Splitting::Distributed;
         let substeps = match p.solver {
             Solver::Explicit => p.substeps.max(stability::min_explicit_substeps(
                 p,
@@ -230,7 +221,7 @@ impl Field {
             substeps,
             solver: p.solver,
             periodic: self.periodic,
-            distributed_decay: self.distributed_decay,
+            distributed_decay: distributed,
         };
         let bone_code = CellKind::Bone as u8;
         if self.key == Some(key) {
@@ -270,7 +261,7 @@ impl Field {
                     Some(&self.dirty),
                     r,
                     kdt,
-                    self.distributed_decay,
+                    distributed,
                 );
             }
             return;
@@ -302,7 +293,7 @@ impl Field {
                 None,
                 r,
                 p.decay_per_h * sub,
-                self.distributed_decay,
+                distributed,
             );
         }
         self.substeps = substeps;
