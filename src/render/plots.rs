@@ -401,26 +401,24 @@ fn is_drug_column(c: &str) -> bool {
 /// starts delimit phases. Runs whose phase events carry bare names (older outputs) use every event.
 fn phases(d: &RunData, t_end: f64) -> Vec<(f64, f64, String)> {
     let ev: Vec<_> = d.events_of("phase").collect();
-    let starts: Vec<(f64, String)> = if ev.iter().any(|e| e.detail.starts_with(PHASE_STARTS)) {
+    // `(time, phase name)` of the events `<prefix><name> (…)`.
+    let named = |prefix: &str| -> Vec<(f64, String)> {
         ev.iter()
             .filter_map(|e| {
-                let rest = e.detail.strip_prefix(PHASE_STARTS)?;
+                let rest = e.detail.strip_prefix(prefix)?;
                 let name = rest.split([' ', '(']).next().unwrap_or(rest);
                 Some((e.time_d, name.to_string()))
             })
             .collect()
+    };
+    let starts = if ev.iter().any(|e| e.detail.starts_with(PHASE_STARTS)) {
+        named(PHASE_STARTS)
     } else {
         ev.iter().map(|e| (e.time_d, e.detail.clone())).collect()
     };
     // A phase ends at the next phase's start, or earlier at its own `end <name>` event (e.g.
     // maintenance ended by confirmed progression with no phase after it).
-    let ends: Vec<(f64, &str)> = ev
-        .iter()
-        .filter_map(|e| {
-            let rest = e.detail.strip_prefix(PHASE_ENDS)?;
-            Some((e.time_d, rest.split([' ', '(']).next().unwrap_or(rest)))
-        })
-        .collect();
+    let ends = named(PHASE_ENDS);
     starts
         .iter()
         .enumerate()
@@ -428,7 +426,7 @@ fn phases(d: &RunData, t_end: f64) -> Vec<(f64, f64, String)> {
             let next = starts.get(i + 1).map_or(t_end, |n| n.0);
             let own_end = ends
                 .iter()
-                .find(|(te, n)| *te >= *t && *n == name)
+                .find(|(te, n)| *te >= *t && n == name)
                 .map_or(next, |e| e.0);
             (*t, own_end.min(next), name.clone())
         })
